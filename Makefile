@@ -1,0 +1,54 @@
+# Kehou: `make demo` and `make test` each do all set-up from a fresh clone (Python 3.11+ only).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+export DJANGO_SETTINGS_MODULE ?= kehou.settings.base
+
+.PHONY: demo serve test test-pg lint typecheck fmt messages venv venv-dev clean bench
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+demo: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py demo_accounts
+	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	$(BIN)/uvicorn kehou.asgi:application --host $(HOST) --port $(PORT)
+
+serve: venv
+	$(BIN)/uvicorn kehou.asgi:application --host $(HOST) --port $(PORT)
+
+test: venv-dev
+	$(BIN)/pytest -p no:randomly -n 2 --dist loadfile
+
+lint: venv-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv-dev
+	$(BIN)/mypy kehou
+
+fmt: venv-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: venv-dev
+	cd kehou && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --ignore 'tests/*' && ../$(BIN)/django-admin compilemessages
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3*

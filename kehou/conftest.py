@@ -1,0 +1,80 @@
+"""Shared fixtures: a small two-district city with one account of every role.
+
+``city`` holds district A (schools A1, A2) and district B (school B1). Every role's account is bound inside
+district A / school A1; the objects of district B and school A2 are "another district" and "another school".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from kehou.orgs.models import School
+from kehou.people.models import Pupil, Role, User
+from kehou.testing import factories as f
+
+PASSWORD = "Kehou!2026"
+
+
+@dataclass
+class City:
+    district_a: Any
+    district_b: Any
+    a1: School
+    a2: School
+    b1: School
+    pupil_a1: Pupil
+    pupil_a2: Pupil
+    pupil_b1: Pupil
+    users: dict[str, User] = field(default_factory=dict)
+
+
+@pytest.fixture
+def city(db: Any) -> City:
+    district_a = f.RegionFactory(code="360102", name="东湖区")
+    district_b = f.RegionFactory(code="360103", name="西湖区")
+    a1 = f.SchoolFactory(district=district_a, name="东湖甲小学", code="3601020001")
+    a2 = f.SchoolFactory(district=district_a, name="东湖乙小学", code="3601020002")
+    b1 = f.SchoolFactory(district=district_b, name="西湖丙小学", code="3601030001")
+    pupil_a1 = f.PupilFactory(school=a1, name="甲学生")
+    pupil_a2 = f.PupilFactory(school=a2, name="乙学生")
+    pupil_b1 = f.PupilFactory(school=b1, name="丙学生")
+    users: dict[str, User] = {}
+    users["city_admin"] = f.UserFactory(username="city")
+    f.grant(users["city_admin"], Role.CITY_ADMIN)
+    users["district_admin"] = f.UserFactory(username="district_a")
+    f.grant(users["district_admin"], Role.DISTRICT_ADMIN, district=district_a)
+    users["school_admin"] = f.UserFactory(username="school_a1")
+    f.grant(users["school_admin"], Role.SCHOOL_ADMIN, school=a1)
+    users["teacher"] = f.teacher_at(a1)
+    users["parent"] = f.guardian_of(pupil_a1)
+    op_user = f.UserFactory(username="operator")
+    op = f.operator_for(a1)
+    f.grant(op_user, Role.OPERATOR_STAFF, operator=op)
+    users["operator_staff"] = op_user
+    users["expert"] = f.expert()
+    su = f.UserFactory(username="root", is_superuser=True, is_staff=True)
+    users["superuser"] = su
+    users["nobody"] = f.UserFactory(username="nobody")
+    return City(district_a, district_b, a1, a2, b1, pupil_a1, pupil_a2, pupil_b1, users)
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def api_as(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def page_as(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="kehou.people.auth.PhoneOrUsernameBackend")
+    return client

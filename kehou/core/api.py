@@ -1,0 +1,62 @@
+"""The one base class through which every API list, detail and export reads scoped rows.
+
+``get_queryset`` is final: a subclass that defines it fails at import time. Subclasses say *what* to read with
+``select(scope)`` (normally one selector call); the base always narrows the result to the caller's scope, so
+a forgotten filter cannot leak another school's rows, and a row outside the scope answers the same 404 as a
+missing one. ``dangerously_unscoped = True`` marks the rare view that reads no scoped rows at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from rest_framework import generics, mixins, viewsets
+from rest_framework.request import Request
+
+from .scope import Scope, scope_for
+
+
+class ScopeGuard:
+    """Mixin that owns get_queryset. Shared by API views and pages."""
+
+    dangerously_unscoped: ClassVar[bool] = False
+    request: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__qualname__} overrides get_queryset; define select(scope) instead (DESIGN.md rule 1)"
+            )
+
+    @property
+    def scope(self) -> Scope:
+        return scope_for(self.request.user)
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        raise NotImplementedError(f"{type(self).__qualname__} must define select(scope)")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        scope = self.scope
+        return scope.filter(self.select(scope))
+
+
+class ScopedReadOnlyViewSet(ScopeGuard, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    lookup_value_regex = r"\d+"
+
+
+class ScopedListAPIView(ScopeGuard, generics.ListAPIView):  # type: ignore[type-arg]
+    pass
+
+
+class ScopedRetrieveAPIView(ScopeGuard, generics.RetrieveAPIView):  # type: ignore[type-arg]
+    pass
+
+
+def query_int(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+__all__ = ["ScopeGuard", "ScopedListAPIView", "ScopedReadOnlyViewSet", "ScopedRetrieveAPIView", "mixins"]

@@ -1,0 +1,139 @@
+"""One error shape for the whole platform.
+
+Every error a client sees is ``{"error": {"code": "...", "message": "...", "fields": {...}}}`` with a stable
+``code``. Services raise :class:`KehouError` (or a subclass); DRF and Django validation errors are mapped here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+
+class KehouError(Exception):
+    """A business error with a stable code. ``status`` is the HTTP status an API answers with."""
+
+    code = "error"
+    status = 400
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.fields = fields or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, self.fields)
+
+
+class NotFound(KehouError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(KehouError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(KehouError):
+    code = "conflict"
+    status = 409
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
+def error_response(code: str, message: str, status: int, fields: dict[str, Any] | None = None) -> JsonResponse:
+    return JsonResponse(error_body(code, message, fields), status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _flatten(detail: Any) -> Any:
+    """Turn DRF's nested ErrorDetail structures into plain lists of {code, message}."""
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        if all(isinstance(item, drf.ErrorDetail) for item in detail):
+            return [{"code": item.code, "message": str(item)} for item in detail]
+        return [_flatten(item) for item in detail]
+    if isinstance(detail, drf.ErrorDetail):
+        return [{"code": detail.code, "message": str(detail)}]
+    return [{"code": "invalid", "message": str(detail)}]
+
+
+def validation_fields(error: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(error, "error_dict"):
+        return {
+            field: [{"code": e.code or "invalid", "message": " ".join(e.messages)} for e in errors]
+            for field, errors in error.error_dict.items()
+        }
+    return {"__all__": [{"code": e.code or "invalid", "message": " ".join(e.messages)} for e in error.error_list]}
+
+
+_DRF_CODES: dict[type[Exception], str] = {
+    drf.ParseError: "malformed_request",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.PermissionDenied: "forbidden",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.Throttled: "throttled",
+}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: map every known error to the one shape."""
+    if isinstance(exc, KehouError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        return Response(error_body("invalid", _("The request is not valid."), validation_fields(exc)), status=400)
+    if isinstance(exc, Http404):
+        return Response(error_body("not_found", _("Not found.")), status=404)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response(error_body("forbidden", _("You may not do this.")), status=403)
+    if isinstance(exc, drf.ValidationError):
+        fields = _flatten(exc.detail)
+        if not isinstance(fields, dict):
+            fields = {"__all__": fields}
+        code = "invalid"
+        # A single well-known code (e.g. unknown_field) is promoted so that clients can switch on it.
+        codes = {
+            item["code"]
+            for items in fields.values()
+            if isinstance(items, list)
+            for item in items
+            if isinstance(item, dict) and "code" in item
+        }
+        if codes == {"unknown_field"}:
+            code = "unknown_field"
+        return Response(error_body(code, _("The request is not valid."), fields), status=400)
+    if isinstance(exc, drf.APIException):
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        detail = exc.detail
+        if isinstance(detail, drf.ErrorDetail) and detail.code and code in (None, "authentication_failed"):
+            code = str(detail.code) if code is None or detail.code != "authentication_failed" else code
+        response = Response(error_body(code or "error", str(detail)), status=exc.status_code)
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            response["WWW-Authenticate"] = auth_header
+        return response
+    return None

@@ -1,0 +1,143 @@
+"""Who may see what: decided here and nowhere else (DESIGN.md rule 1).
+
+A user's role assignments become a :class:`Scope`. Every scoped model declares a :class:`ScopeSpec` as the
+class attribute ``kehou_scope`` that says how a row reaches a district, a school, a pupil, a teacher or its
+owner. ``scope.filter(queryset)`` is the only way lists, details, exports and pages read scoped rows; the base
+classes in ``core.api`` and ``portal.pages`` call it from a ``get_queryset`` that subclasses cannot override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """How a model's rows reach the things a scope is made of.
+
+    Each value is an ORM lookup path from the model to the target ("" means the row *is* the target;
+    ``None`` means rows of this model are never visible through that kind of grant).
+    """
+
+    district: str | None = None  # path to orgs.Region (a district)
+    school: str | None = None  # path to orgs.School
+    pupil: str | None = None  # path to people.Pupil (parents see their own children)
+    teacher: str | None = None  # path to people.TeacherProfile (teachers see their own)
+    owner: str | None = None  # path to people.User (a person sees what they own)
+    operator: str | None = None  # path to orgs.OperatorCompany
+    expert: str | None = None  # path to people.ExpertProfile
+    # Whether operator staff see rows through their authorised schools (path: ``school``).
+    operator_via_school: bool = True
+
+    @classmethod
+    def via_school(cls, path: str, **extra: Any) -> ScopeSpec:
+        """The common case: a row belongs to a school (and so to that school's district)."""
+        district = f"{path}__district" if path else "district"
+        return cls(district=district, school=path, **extra)
+
+
+class ScopedModel(Protocol):
+    kehou_scope: ClassVar[ScopeSpec]
+
+
+def _lookup(path: str) -> str:
+    return f"{path}__in" if path else "pk__in"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see. Built once per request from the user's role assignments (union of roles)."""
+
+    user_id: int | None = None
+    everything: bool = False
+    district_ids: frozenset[int] = frozenset()
+    school_ids: frozenset[int] = frozenset()  # school admin
+    operator_ids: frozenset[int] = frozenset()
+    operator_school_ids: frozenset[int] = frozenset()
+    teacher_ids: frozenset[int] = frozenset()
+    pupil_ids: frozenset[int] = frozenset()  # a parent's own children
+    expert_ids: frozenset[int] = frozenset()
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    # --- reading --------------------------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.everything
+            or self.district_ids
+            or self.school_ids
+            or self.operator_school_ids
+            or self.teacher_ids
+            or self.pupil_ids
+            or self.expert_ids
+            or self.user_id
+        )
+
+    def q_for(self, model: type[models.Model]) -> Q:
+        spec: ScopeSpec | None = getattr(model, "kehou_scope", None)
+        if spec is None:
+            raise TypeError(f"{model.__name__} has no kehou_scope: it cannot be read through a scope")
+        if self.everything:
+            return Q()
+        q = Q(pk__in=[])
+        if self.district_ids and spec.district is not None:
+            q |= Q(**{_lookup(spec.district): self.district_ids})
+        if self.school_ids and spec.school is not None:
+            q |= Q(**{_lookup(spec.school): self.school_ids})
+        if self.operator_school_ids and spec.school is not None and spec.operator_via_school:
+            q |= Q(**{_lookup(spec.school): self.operator_school_ids})
+        if self.operator_ids and spec.operator is not None:
+            q |= Q(**{_lookup(spec.operator): self.operator_ids})
+        if self.teacher_ids and spec.teacher is not None:
+            q |= Q(**{_lookup(spec.teacher): self.teacher_ids})
+        if self.pupil_ids and spec.pupil is not None:
+            q |= Q(**{_lookup(spec.pupil): self.pupil_ids})
+        if self.expert_ids and spec.expert is not None:
+            q |= Q(**{_lookup(spec.expert): self.expert_ids})
+        if self.user_id and spec.owner is not None:
+            q |= Q(**{_lookup(spec.owner): [self.user_id]})
+        return q
+
+    def filter(self, queryset: QuerySet[M]) -> QuerySet[M]:
+        """Restrict a queryset to what this scope may see. Joins through many-valued paths never duplicate."""
+        q = self.q_for(queryset.model)
+        if self.everything:
+            return queryset
+        inner = queryset.model._default_manager.filter(q).values("pk")
+        return queryset.filter(pk__in=inner)
+
+    def may_see(self, obj: models.Model) -> bool:
+        return self.filter(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+    # --- personal data ------------------------------------------------------------------------
+    def may_see_personal_data(self, *, school_id: int | None, pupil_id: int | None = None) -> bool:
+        """Phone numbers and student numbers are shown in full only to those who need them:
+        the pupil's own school administrators and the pupil's own guardians (and platform superusers)."""
+        if "superuser" in self.roles:
+            return True
+        if school_id is not None and school_id in self.school_ids:
+            return True
+        return pupil_id is not None and pupil_id in self.pupil_ids
+
+
+EMPTY = Scope()
+
+
+def scope_for(user: Any) -> Scope:
+    """The scope of a user (cached on the user object for the request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return EMPTY
+    cached = getattr(user, "_kehou_scope", None)
+    if cached is not None:
+        return cached
+    from kehou.people.selectors import build_scope
+
+    scope = build_scope(user)
+    user._kehou_scope = scope
+    return scope

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import AuditEntry
+from .scope import Scope
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def audit_list(
+    *, scope: Scope, action: str = "", object_type: str = "", actor: str = "", since: str = "", until: str = ""
+) -> QuerySet[AuditEntry]:
+    """Audit entries: city admins see all; district and school admins only their own district or school.
+
+    Operators, teachers, parents and experts hold no admin grant, so they see none (audit is an admin tool).
+    """
+    admin_scope = Scope(
+        user_id=None,
+        everything=scope.everything,
+        district_ids=scope.district_ids,
+        school_ids=scope.school_ids,
+    )
+    qs = admin_scope.filter(AuditEntry.objects.all())
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if actor:
+        qs = qs.filter(actor_label=actor)
+    tz = timezone.get_current_timezone()
+    if (d := _parse_day(since)) is not None:
+        qs = qs.filter(at__gte=datetime.combine(d, time.min, tzinfo=tz))
+    if (d := _parse_day(until)) is not None:
+        qs = qs.filter(at__lte=datetime.combine(d, time.max, tzinfo=tz))
+    return qs.order_by("-at", "-id")

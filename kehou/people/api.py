@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kehou.core import clock
+from kehou.core.api import ScopedReadOnlyViewSet, query_int
+from kehou.core.masking import mask_phone
+from kehou.core.scope import Scope
+
+from . import selectors, services
+from .api_auth import BearerTokenAuthentication
+from .models import ApiToken
+from .serializers import MeSerializer, StudentSerializer, TokenRequestSerializer, TokenResponseSerializer
+
+
+class TokenView(APIView):
+    """Exchange a username (or phone) and password for a bearer token; DELETE revokes the token in use."""
+
+    dangerously_unscoped = True  # reads no scoped rows: it authenticates the caller
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={201: TokenResponseSerializer},
+        auth=[],
+        summary="Obtain a bearer token",
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        now = clock.now()
+        user = services.login_with_password(
+            identifier=data.validated_data["username"], password=data.validated_data["password"], now=now
+        )
+        issued = services.token_issue(user=user, now=now)
+        return Response({"token": issued.raw, "expires_at": issued.token.expires_at}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke the bearer token in use")
+    def delete(self, request: Request) -> Response:
+        if not request.user.is_authenticated or not isinstance(request.auth, ApiToken):
+            from rest_framework.exceptions import NotAuthenticated
+
+            raise NotAuthenticated()
+        services.token_revoke(actor=request.user, token=request.auth, now=clock.now())  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """Who the caller is and which roles they hold."""
+
+    dangerously_unscoped = True  # reads only the caller's own account
+
+    @extend_schema(responses=MeSerializer, summary="The caller's account and roles")
+    def get(self, request: Request) -> Response:
+        user = request.user
+        roles = [
+            {
+                "role": ra.role,
+                "district_code": ra.district.code if ra.district else None,
+                "school_code": ra.school.code if ra.school else None,
+                "operator": ra.operator.name if ra.operator else None,
+            }
+            for ra in user.role_assignments.select_related("district", "school", "operator")  # type: ignore[union-attr]
+        ]
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.get_username(),
+                "full_name": getattr(user, "full_name", ""),
+                "phone": mask_phone(getattr(user, "phone", "")),
+                "roles": roles,
+            }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Pupils in the caller's scope",
+        parameters=[
+            OpenApiParameter("search", str, description="name contains, or exact student number"),
+            OpenApiParameter("school", int),
+            OpenApiParameter("district", str),
+            OpenApiParameter("grade", int),
+            OpenApiParameter("class_name", str),
+        ],
+    )
+)
+class StudentViewSet(ScopedReadOnlyViewSet):
+    serializer_class = StudentSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        p = self.request.query_params
+        return selectors.pupil_list(
+            scope=scope,
+            search=p.get("search", "").strip(),
+            school_id=query_int(self.request, "school"),
+            district_code=p.get("district", "").strip(),
+            grade=query_int(self.request, "grade"),
+            class_name=p.get("class_name", "").strip(),
+        )

@@ -1,0 +1,116 @@
+"""Reads of people. Every list goes through a scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from kehou.core.scope import Scope
+
+from .models import Guardian, Pupil, Role, RoleAssignment, TeacherProfile, User
+
+
+def build_scope(user: Any) -> Scope:
+    """Turn a user's role assignments (and profiles) into the union scope of all their roles."""
+    from kehou.orgs.models import OperatorAuthorisation
+
+    roles: set[str] = set()
+    district_ids: set[int] = set()
+    school_ids: set[int] = set()
+    operator_ids: set[int] = set()
+    everything = bool(user.is_superuser)
+    if user.is_superuser:
+        roles.add(Role.SUPERUSER)
+    for ra in RoleAssignment.objects.filter(user=user).only("role", "district_id", "school_id", "operator_id"):
+        roles.add(ra.role)
+        if ra.role in (Role.SUPERUSER, Role.CITY_ADMIN):
+            everything = True
+        elif ra.role == Role.DISTRICT_ADMIN and ra.district_id:
+            district_ids.add(ra.district_id)
+        elif ra.role == Role.SCHOOL_ADMIN and ra.school_id:
+            school_ids.add(ra.school_id)
+        elif ra.role == Role.OPERATOR_STAFF and ra.operator_id:
+            operator_ids.add(ra.operator_id)
+    operator_school_ids = (
+        set(OperatorAuthorisation.objects.filter(operator_id__in=operator_ids).values_list("school_id", flat=True))
+        if operator_ids
+        else set()
+    )
+    teacher_ids: set[int] = set()
+    if Role.TEACHER in roles:
+        teacher_ids = set(TeacherProfile.objects.filter(user=user).values_list("pk", flat=True))
+    pupil_ids: set[int] = set()
+    if Role.PARENT in roles:
+        pupil_ids = set(Guardian.objects.filter(user=user).values_list("pupil_id", flat=True))
+    expert_ids: set[int] = set()
+    if Role.EXPERT in roles:
+        from .models import ExpertProfile
+
+        expert_ids = set(ExpertProfile.objects.filter(user=user).values_list("pk", flat=True))
+    return Scope(
+        user_id=user.pk,
+        everything=everything,
+        district_ids=frozenset(district_ids),
+        school_ids=frozenset(school_ids),
+        operator_ids=frozenset(operator_ids),
+        operator_school_ids=frozenset(operator_school_ids),
+        teacher_ids=frozenset(teacher_ids),
+        pupil_ids=frozenset(pupil_ids),
+        expert_ids=frozenset(expert_ids),
+        roles=frozenset(roles),
+    )
+
+
+def pupil_list(
+    *,
+    scope: Scope,
+    search: str = "",
+    school_id: int | None = None,
+    district_code: str = "",
+    grade: int | None = None,
+    class_name: str = "",
+) -> QuerySet[Pupil]:
+    qs = scope.filter(Pupil.objects.select_related("school", "school__district"))
+    if search:
+        qs = qs.filter(Q(name__contains=search) | Q(student_number=search.upper()))
+    if school_id:
+        qs = qs.filter(school_id=school_id)
+    if district_code:
+        qs = qs.filter(school__district__code=district_code)
+    if grade:
+        qs = qs.filter(grade=grade)
+    if class_name:
+        qs = qs.filter(class_name=class_name)
+    guardians = Prefetch("guardians", queryset=Guardian.objects.select_related("user").order_by("pk"))
+    return qs.prefetch_related(guardians).order_by("school__code", "grade", "class_name", "name", "pk")
+
+
+def children_of(*, user: User) -> QuerySet[Pupil]:
+    return (
+        Pupil.objects.filter(guardians__user=user)
+        .select_related("school", "school__district")
+        .order_by("birth_date", "pk")
+    )
+
+
+def teacher_list(*, scope: Scope, search: str = "", kind: str = "") -> QuerySet[TeacherProfile]:
+    qs = scope.filter(TeacherProfile.objects.select_related("user", "organisation")).prefetch_related("schools")
+    if search:
+        qs = qs.filter(Q(user__full_name__contains=search) | Q(subjects__contains=search))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("user__full_name", "pk")
+
+
+def school_class_summary(*, scope: Scope, school_id: int) -> list[dict[str, Any]]:
+    """Grades and administrative classes of one school with pupil counts."""
+    from django.db.models import Count
+
+    rows = (
+        scope.filter(Pupil.objects.filter(school_id=school_id))
+        .values("grade", "class_name")
+        .annotate(pupils=Count("pk"))
+        .order_by("grade", "class_name")
+    )
+    return list(rows)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from kehou.core.masking import mask_phone, mask_student_number
+from kehou.core.scope import Scope
+from kehou.core.serializers import StrictSerializer
+
+from .models import Guardian, Pupil
+
+
+def _scope(serializer: serializers.Serializer[Any]) -> Scope:
+    from kehou.core.scope import scope_for
+
+    return scope_for(serializer.context["request"].user)
+
+
+class GuardianSerializer(serializers.ModelSerializer[Guardian]):
+    name = serializers.CharField(source="user.full_name")
+    phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Guardian
+        fields = ["id", "name", "relation", "phone"]
+
+    def get_phone(self, obj: Guardian) -> str:
+        pupil = obj.pupil
+        if _scope(self).may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
+            return obj.user.phone or ""
+        return mask_phone(obj.user.phone)
+
+
+class StudentSerializer(serializers.ModelSerializer[Pupil]):
+    student_number = serializers.SerializerMethodField()
+    school = serializers.SerializerMethodField()
+    guardians = GuardianSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Pupil
+        fields = ["id", "student_number", "name", "gender", "birth_date", "school", "grade", "class_name", "guardians"]
+
+    def get_student_number(self, obj: Pupil) -> str:
+        if _scope(self).may_see_personal_data(school_id=obj.school_id, pupil_id=obj.pk):
+            return obj.student_number
+        return mask_student_number(obj.student_number)
+
+    def get_school(self, obj: Pupil) -> dict[str, Any]:
+        s = obj.school
+        return {
+            "id": s.pk,
+            "code": s.code,
+            "name": s.name,
+            "district": {"code": s.district.code, "name": s.district.name},
+        }
+
+
+class TokenRequestSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class TokenResponseSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    phone = serializers.CharField()
+    roles = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kehou.core.masking import mask_phone, mask_student_number
+from kehou.core.scope import Scope
+from kehou.portal.pages import ScopedDetailPage, ScopedListPage
+
+from . import selectors
+from .models import Pupil
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+class PupilListPage(ScopedListPage):
+    title = _("Pupils")
+    export_name = "pupils"
+
+    @property
+    def columns(self) -> Any:  # type: ignore[override]
+        scope = self.scope
+
+        def number(p: Pupil) -> str:
+            if scope.may_see_personal_data(school_id=p.school_id, pupil_id=p.pk):
+                return p.student_number
+            return mask_student_number(p.student_number)
+
+        def guardians(p: Pupil) -> str:
+            show = scope.may_see_personal_data(school_id=p.school_id, pupil_id=p.pk)
+            return "；".join(
+                f"{g.user.full_name}（{g.get_relation_display()}）{g.user.phone if show else mask_phone(g.user.phone)}"
+                for g in p.guardians.all()
+            )
+
+        return (
+            (_("Student number"), number),
+            (_("Name"), lambda p: p.name),
+            (_("Gender"), lambda p: p.get_gender_display()),
+            (_("School"), lambda p: p.school.name),
+            (_("Grade"), lambda p: p.grade),
+            (_("Class"), lambda p: p.class_name),
+            (_("Guardians"), guardians),
+        )
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        g = self.request.GET
+        return selectors.pupil_list(
+            scope=scope,
+            search=g.get("q", "").strip(),
+            school_id=_int(g.get("school", "")),
+            district_code=g.get("district", ""),
+            grade=_int(g.get("grade", "")),
+            class_name=g.get("class_name", "").strip(),
+        )
+
+    def filters(self) -> list[dict[str, Any]]:
+        g = self.request.GET
+        return [
+            {
+                "name": "grade",
+                "label": _("Grade"),
+                "choices": [(str(i), str(i)) for i in range(1, 10)],
+                "value": g.get("grade", ""),
+            },
+        ]
+
+    def row_link(self, obj: Any) -> str:
+        return reverse("portal:pupil", args=[obj.pk])
+
+
+class PupilDetailPage(ScopedDetailPage):
+    title = _("Pupil")
+    template_name = "portal/pupil_detail.html"
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Pupil.objects.select_related("school", "school__district").prefetch_related("guardians__user")
+
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        show = self.scope.may_see_personal_data(school_id=obj.school_id, pupil_id=obj.pk)
+        return {
+            "student_number": obj.student_number if show else mask_student_number(obj.student_number),
+            "guardians": [
+                {
+                    "name": g.user.full_name,
+                    "relation": g.get_relation_display(),
+                    "phone": g.user.phone if show else mask_phone(g.user.phone),
+                }
+                for g in obj.guardians.all()
+            ],
+        }

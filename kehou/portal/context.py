@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kehou.core.scope import scope_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu a person sees depends on what their scope lets them read."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    scope = scope_for(user)
+    nav = [(_("Home"), reverse("portal:home"))]
+    admin_like = scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids
+    if admin_like:
+        nav.append((_("Schools"), reverse("portal:schools")))
+    if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids or scope.pupil_ids:
+        nav.append((_("Pupils"), reverse("portal:pupils")))
+    if scope.everything or scope.district_ids or scope.school_ids:
+        nav.append((_("Audit log"), reverse("portal:audit")))
+    return {"nav": nav}

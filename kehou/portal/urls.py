@@ -1,0 +1,21 @@
+from django.urls import path
+
+from kehou.core.audit_views import AuditListPage
+from kehou.orgs.views import SchoolDetailPage, SchoolListPage
+from kehou.people.views import PupilDetailPage, PupilListPage
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("login/sms/send", views.sms_send_view, name="sms-send"),
+    path("login/sms/", views.sms_login_view, name="sms-login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("schools/", SchoolListPage.as_view(), name="schools"),
+    path("schools/<int:pk>/", SchoolDetailPage.as_view(), name="school"),
+    path("pupils/", PupilListPage.as_view(), name="pupils"),
+    path("pupils/<int:pk>/", PupilDetailPage.as_view(), name="pupil"),
+    path("audit/", AuditListPage.as_view(), name="audit"),
+]

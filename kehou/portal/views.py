@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kehou.core import clock
+from kehou.core.errors import KehouError, error_response
+from kehou.core.scope import scope_for
+from kehou.people import services as people_services
+
+from . import selectors
+from .forms import PasswordLoginForm, SmsLoginForm
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("portal:home")
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordLoginForm(request.POST or None)
+    sms_form = SmsLoginForm(prefix="sms")
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = people_services.login_with_password(
+                identifier=form.cleaned_data["username"], password=form.cleaned_data["password"], now=clock.now()
+            )
+        except KehouError as exc:
+            error = exc.message
+        else:
+            login(request, user, backend="kehou.people.auth.PhoneOrUsernameBackend")  # rotates the session key
+            return HttpResponseRedirect(_safe_next(request))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "portal/login.html",
+        {"form": form, "sms_form": sms_form, "error": error, "next": _safe_next(request)},
+        status=status,
+    )
+
+
+@require_POST
+def sms_send_view(request: HttpRequest) -> HttpResponse:
+    form = SmsLoginForm(request.POST, prefix="sms")
+    if not form.is_valid():
+        return error_response("invalid_phone", _("Enter a mainland mobile number of 11 digits."), 400)
+    try:
+        people_services.sms_code_send(phone=form.cleaned_data["phone"], now=clock.now())
+    except KehouError as exc:
+        return error_response(exc.code, exc.message, exc.status)
+    return JsonResponse({"sent": True})
+
+
+@require_POST
+def sms_login_view(request: HttpRequest) -> HttpResponse:
+    form = SmsLoginForm(request.POST, prefix="sms")
+    error = _("Enter the phone number and the 6-digit code.")
+    if form.is_valid() and form.cleaned_data.get("code"):
+        try:
+            user = people_services.login_with_sms_code(
+                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], now=clock.now()
+            )
+        except KehouError as exc:
+            error = exc.message
+        else:
+            login(request, user, backend="kehou.people.auth.PhoneOrUsernameBackend")
+            return HttpResponseRedirect(_safe_next(request))
+    return render(
+        request,
+        "portal/login.html",
+        {"form": PasswordLoginForm(), "sms_form": form, "error": error, "tab": "sms", "next": _safe_next(request)},
+        status=400,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)  # flushes the server-side session
+    return redirect("portal:login")
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    ctx: dict[str, Any] = {"title": _("Home"), "sections": selectors.home_sections(user=request.user, scope=scope)}
+    return render(request, "portal/home.html", ctx)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return error_response("not_found", _("Not found."), 404)
+    return render(request, "portal/error.html", {"title": _("Not found"), "code": 404}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return error_response("server_error", _("Something went wrong on our side."), 500)
+    return render(request, "portal/error.html", {"title": _("Server error"), "code": 500}, status=500)
