@@ -127,11 +127,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             code = "unknown_field"
         return Response(error_body(code, _("The request is not valid."), fields), status=400)
     if isinstance(exc, drf.APIException):
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
         detail = exc.detail
-        if isinstance(detail, drf.ErrorDetail) and detail.code and code in (None, "authentication_failed"):
-            code = str(detail.code) if code is None or detail.code != "authentication_failed" else code
-        response = Response(error_body(code or "error", str(detail)), status=exc.status_code)
+        # An AuthenticationFailed raised with its own code (token_expired, token_revoked, …) keeps that code.
+        if (
+            isinstance(exc, drf.AuthenticationFailed)
+            and isinstance(detail, drf.ErrorDetail)
+            and detail.code not in (None, "authentication_failed")
+        ):
+            code = str(detail.code)
+        response = Response(error_body(code, str(detail)), status=exc.status_code)
         auth_header = getattr(exc, "auth_header", None)
         if auth_header:
             response["WWW-Authenticate"] = auth_header

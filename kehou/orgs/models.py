@@ -127,7 +127,9 @@ class OperatorCompany(models.Model):
         validators=[RegexValidator(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")],
     )
     contact_name = models.CharField(_("contact"), max_length=40, blank=True)
-    schools = models.ManyToManyField(School, through="OperatorAuthorisation", related_name="operators")
+    schools: models.ManyToManyField[School, OperatorAuthorisation] = models.ManyToManyField(
+        School, through="OperatorAuthorisation", related_name="operators"
+    )
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
         district="schools__district", school="schools", operator="", operator_via_school=False

@@ -16,17 +16,18 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.views import View
 
 from kehou.core.api import ScopeGuard
 from kehou.core.excel import xlsx_response
 
-Column = tuple[str, Callable[[Any], Any]]
+Column = tuple[str | Promise, Callable[[Any], Any]]
 
 
 class ScopedPage(LoginRequiredMixin, ScopeGuard, View):
     template_name: ClassVar[str] = ""
-    title: ClassVar[str] = ""
+    title: ClassVar[str | Promise] = ""
 
     def base_context(self) -> dict[str, Any]:
         return {"title": self.title, "scope": self.scope}

@@ -42,8 +42,8 @@ def home_sections(*, user: Any, scope: Scope) -> list[dict[str, Any]]:
             )
     if Role.TEACHER in roles:
         profile = getattr(user, "teacher_profile", None)
-        schools = list(profile.schools.select_related("district")) if profile else []
-        sections.append({"kind": "teacher", "profile": profile, "schools": schools})
+        taught = list(profile.schools.select_related("district")) if profile else []
+        sections.append({"kind": "teacher", "profile": profile, "schools": taught})
     if Role.PARENT in roles:
         sections.append({"kind": "parent", "children": list(people_selectors.children_of(user=user))})
     if Role.EXPERT in roles:
