@@ -5,13 +5,14 @@ from rest_framework.routers import DefaultRouter
 
 from kehou.core.audit_api import AuditEntryViewSet
 from kehou.orgs.api import DistrictViewSet, SchoolViewSet
-from kehou.people.api import MeView, StudentViewSet, TokenView
+from kehou.people.api import MeView, StudentViewSet, TeacherViewSet, TokenView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("schools", SchoolViewSet, basename="school")
 router.register("districts", DistrictViewSet, basename="district")
 router.register("students", StudentViewSet, basename="student")
+router.register("teachers", TeacherViewSet, basename="teacher")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 app_name = "api"

@@ -17,7 +17,13 @@ from kehou.core.scope import Scope
 from . import selectors, services
 from .api_auth import BearerTokenAuthentication
 from .models import ApiToken
-from .serializers import MeSerializer, StudentSerializer, TokenRequestSerializer, TokenResponseSerializer
+from .serializers import (
+    MeSerializer,
+    StudentSerializer,
+    TeacherSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
 
 
 class TokenView(APIView):
@@ -106,3 +112,20 @@ class StudentViewSet(ScopedReadOnlyViewSet):
             grade=query_int(self.request, "grade"),
             class_name=p.get("class_name", "").strip(),
         )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Teachers in the caller's scope",
+        parameters=[
+            OpenApiParameter("search", str, description="name or subject contains"),
+            OpenApiParameter("kind", str, enum=["staff", "outside"]),
+        ],
+    )
+)
+class TeacherViewSet(ScopedReadOnlyViewSet):
+    serializer_class = TeacherSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        p = self.request.query_params
+        return selectors.teacher_list(scope=scope, search=p.get("search", "").strip(), kind=p.get("kind", ""))

@@ -8,7 +8,7 @@ from kehou.core.masking import mask_phone, mask_student_number
 from kehou.core.scope import Scope
 from kehou.core.serializers import StrictSerializer
 
-from .models import Guardian, Pupil
+from .models import Guardian, Pupil, TeacherProfile
 
 
 def _scope(serializer: serializers.Serializer[Any]) -> Scope:
@@ -72,3 +72,23 @@ class MeSerializer(serializers.Serializer[Any]):
     full_name = serializers.CharField()
     phone = serializers.CharField()
     roles = serializers.ListField(child=serializers.DictField())
+
+
+class TeacherSerializer(serializers.ModelSerializer[TeacherProfile]):
+    name = serializers.CharField(source="user.full_name")
+    phone = serializers.SerializerMethodField()
+    organisation = serializers.CharField(source="organisation.name", default=None)
+    schools = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TeacherProfile
+        fields = ["id", "name", "kind", "organisation", "subjects", "phone", "schools"]
+
+    def get_phone(self, obj: TeacherProfile) -> str:
+        scope = _scope(self)
+        if any(scope.may_see_personal_data(school_id=s.pk) for s in obj.schools.all()):
+            return obj.user.phone or ""
+        return mask_phone(obj.user.phone)
+
+    def get_schools(self, obj: TeacherProfile) -> list[dict[str, Any]]:
+        return [{"id": s.pk, "code": s.code, "name": s.name} for s in obj.schools.all()]

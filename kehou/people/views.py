@@ -11,7 +11,7 @@ from kehou.core.scope import Scope
 from kehou.portal.pages import ScopedDetailPage, ScopedListPage
 
 from . import selectors
-from .models import Pupil
+from .models import Pupil, TeacherProfile
 
 
 def _int(value: str) -> int | None:
@@ -94,3 +94,40 @@ class PupilDetailPage(ScopedDetailPage):
                 for g in obj.guardians.all()
             ],
         }
+
+
+class TeacherListPage(ScopedListPage):
+    title = _("Teachers")
+    export_name = "teachers"
+
+    @property
+    def columns(self) -> Any:  # type: ignore[override]
+        scope = self.scope
+
+        def phone(t: TeacherProfile) -> str:
+            if any(scope.may_see_personal_data(school_id=s.pk) for s in t.schools.all()):
+                return t.user.phone or ""
+            return mask_phone(t.user.phone)
+
+        return (
+            (_("Name"), lambda t: t.user.full_name),
+            (_("Kind"), lambda t: t.get_kind_display()),
+            (_("Organisation"), lambda t: t.organisation.name if t.organisation else ""),
+            (_("Subjects"), lambda t: t.subjects),
+            (_("Schools"), lambda t: "、".join(s.name for s in t.schools.all())),
+            (_("Phone"), phone),
+        )
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        g = self.request.GET
+        return selectors.teacher_list(scope=scope, search=g.get("q", "").strip(), kind=g.get("kind", ""))
+
+    def filters(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "kind",
+                "label": _("Kind"),
+                "choices": TeacherProfile.Kind.choices,
+                "value": self.request.GET.get("kind", ""),
+            },
+        ]

@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     admin_like = scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids
     if admin_like:
         nav.append((_("Schools"), reverse("portal:schools")))
+        nav.append((_("Teachers"), reverse("portal:teachers")))
     if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids or scope.pupil_ids:
         nav.append((_("Pupils"), reverse("portal:pupils")))
     if scope.everything or scope.district_ids or scope.school_ids:

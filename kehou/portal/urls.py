@@ -2,7 +2,7 @@ from django.urls import path
 
 from kehou.core.audit_views import AuditListPage
 from kehou.orgs.views import SchoolDetailPage, SchoolListPage
-from kehou.people.views import PupilDetailPage, PupilListPage
+from kehou.people.views import PupilDetailPage, PupilListPage, TeacherListPage
 
 from . import views
 
@@ -17,5 +17,6 @@ urlpatterns = [
     path("schools/<int:pk>/", SchoolDetailPage.as_view(), name="school"),
     path("pupils/", PupilListPage.as_view(), name="pupils"),
     path("pupils/<int:pk>/", PupilDetailPage.as_view(), name="pupil"),
+    path("teachers/", TeacherListPage.as_view(), name="teachers"),
     path("audit/", AuditListPage.as_view(), name="audit"),
 ]
