@@ -37,6 +37,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from kehou.core import audit
 from kehou.core.errors import KehouError
+from kehou.people.validators import USCC_CHARS, id_check_digit, uscc_check_char
 
 from . import data
 from .data import DEMO_PASSWORD
@@ -56,27 +57,6 @@ class DemoError(KehouError):
 
 
 # --- identity numbers and credit codes ----------------------------------------------------------------
-_ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
-
-
-def id_check_digit(body17: str) -> str:
-    """The check character of an 18-character resident identity number (GB 11643, ISO 7064 MOD 11-2)."""
-    if len(body17) != 17 or not body17.isdigit():
-        raise ValueError("an identity number body is 17 digits")
-    total = sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
-
-
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
-_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-
-
-def uscc_check_char(body17: str) -> str:
-    """The check character of a unified social credit code (GB 32100-2015)."""
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
-    return USCC_CHARS[(31 - total % 31) % 31]
-
-
 def org_code_check_char(body8: str) -> str:
     """The check character of an organisation code (GB 11714), characters 9–17 of a credit code."""
     total = sum(

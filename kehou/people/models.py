@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kehou.core.scope import ScopeSpec
 
+from .validators import validate_student_number_check
+
 PHONE_RE = r"^1[3-9]\d{9}$"
 # 全国学籍号: "G" + the 18-character resident identity number (or "L" + a locally issued number of that form).
 STUDENT_NUMBER_RE = r"^[GL]\d{17}[\dX]$"
@@ -160,7 +162,10 @@ class Pupil(models.Model):
         FEMALE = "F", _("Female")
 
     student_number = models.CharField(
-        _("student number (学籍号)"), max_length=19, unique=True, validators=[student_number_validator]
+        _("student number (学籍号)"),
+        max_length=19,
+        unique=True,
+        validators=[student_number_validator, validate_student_number_check],
     )
     name = models.CharField(_("name"), max_length=40)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)

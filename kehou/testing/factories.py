@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import factory
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kehou.orgs.models import OperatorAuthorisation, OperatorCompany, Organisation, Region, School, Term
 from kehou.people.models import ExpertProfile, Guardian, Pupil, Role, RoleAssignment, TeacherProfile, User
+from kehou.people.validators import id_check_digit
 
 _phone = itertools.count(13800000000)
 _student = itertools.count(1)
@@ -21,8 +22,11 @@ def next_phone() -> str:
 
 
 def next_student_number() -> str:
+    """A valid G student number: area 360102, born 2015-05-01, sequence, correct check digit."""
     n = next(_student)
-    return f"G3601022015{n:07d}1"
+    born = date(2015, 1, 1) + timedelta(days=n // 1000)
+    body = f"360102{born:%Y%m%d}{n % 1000:03d}"
+    return "G" + body + id_check_digit(body)
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -118,5 +122,5 @@ def expert(specialities: list[str] | None = None) -> User:
 
 def term(name: str = "2026-2027学年第一学期") -> Term:
     return Term.objects.get_or_create(
-        name=name, defaults={"starts_on": date(2026, 9, 1), "ends_on": date(2027, 1, 20)}
+        name=name, defaults={"starts_on": date(2026, 9, 1), "ends_on": date(2027, 1, 22)}
     )[0]
