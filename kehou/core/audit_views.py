@@ -16,6 +16,7 @@ from .selectors import audit_list
 class AuditListPage(ScopedListPage):
     title = _("Audit log")
     export_name = "audit"
+    search_placeholder = _("Action, e.g. role.granted")
     columns = (
         (_("Time"), lambda e: timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S")),
         (_("Actor"), lambda e: e.actor_label),
@@ -36,3 +37,10 @@ class AuditListPage(ScopedListPage):
             since=g.get("since", ""),
             until=g.get("until", ""),
         )
+
+    def filters(self) -> list[dict[str, Any]]:
+        g = self.request.GET
+        return [
+            {"name": "since", "label": _("Date from"), "type": "date", "value": g.get("since", "")},
+            {"name": "until", "label": _("Date to"), "type": "date", "value": g.get("until", "")},
+        ]

@@ -17,9 +17,10 @@ from .models import School
 class SchoolListPage(ScopedListPage):
     title = _("Schools")
     export_name = "schools"
+    search_placeholder = _("School name or identifier")
     columns = (
         (_("School identifier"), lambda s: s.code),
-        (_("Name"), lambda s: s.name),
+        (_("School name"), lambda s: s.name),
         (_("District"), lambda s: s.district.name),
         (_("Stage"), lambda s: s.get_stage_display()),
         (_("Run by"), lambda s: s.get_authority_display()),

@@ -8,19 +8,24 @@ from django.utils.translation import gettext_lazy as _
 
 from kehou.core.masking import mask_phone, mask_student_number
 from kehou.core.scope import Scope
+from kehou.orgs import selectors as org_selectors
+from kehou.orgs.models import School
 from kehou.portal.pages import ScopedDetailPage, ScopedListPage
+from kehou.portal.templatetags.kehou_ui import grade_name
 
 from . import selectors
 from .models import Pupil, TeacherProfile
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true but int() refuses it) and within 64 bits (SQLite overflows beyond).
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class PupilListPage(ScopedListPage):
     title = _("Pupils")
     export_name = "pupils"
+    search_placeholder = _("Name or student number")
 
     @property
     def columns(self) -> Any:  # type: ignore[override]
@@ -39,8 +44,8 @@ class PupilListPage(ScopedListPage):
             )
 
         return (
-            (_("Student number"), number),
             (_("Name"), lambda p: p.name),
+            (_("Student number"), number),
             (_("Gender"), lambda p: p.get_gender_display()),
             (_("School"), lambda p: p.school.name),
             (_("Grade"), lambda p: p.grade),
@@ -61,14 +66,30 @@ class PupilListPage(ScopedListPage):
 
     def filters(self) -> list[dict[str, Any]]:
         g = self.request.GET
-        return [
+        scope = self.scope
+        controls: list[dict[str, Any]] = []
+        district = g.get("district", "")
+        if scope.everything or len(scope.district_ids) > 1:
+            districts = [(d.code, d.name) for d in org_selectors.district_list(scope=scope)]
+            controls.append({"name": "district", "label": _("District"), "choices": districts, "value": district})
+        schools = scope.filter(School.objects.all())
+        if district:
+            schools = schools.filter(district__code=district)
+        school_choices = [(str(pk), name) for pk, name in schools.order_by("code").values_list("pk", "name")]
+        if len(school_choices) > 1 or g.get("school"):
+            controls.append(
+                {"name": "school", "label": _("School"), "choices": school_choices, "value": g.get("school", "")}
+            )
+        controls.append(
             {
                 "name": "grade",
                 "label": _("Grade"),
-                "choices": [(str(i), str(i)) for i in range(1, 10)],
+                "choices": [(str(i), grade_name(i)) for i in range(1, 10)],
                 "value": g.get("grade", ""),
-            },
-        ]
+            }
+        )
+        controls.append({"name": "class_name", "label": _("Class"), "value": g.get("class_name", "")})
+        return controls
 
     def row_link(self, obj: Any) -> str:
         return reverse("portal:pupil", args=[obj.pk])
@@ -99,6 +120,7 @@ class PupilDetailPage(ScopedDetailPage):
 class TeacherListPage(ScopedListPage):
     title = _("Teachers")
     export_name = "teachers"
+    search_placeholder = _("Name or subject")
 
     @property
     def columns(self) -> Any:  # type: ignore[override]

@@ -24,4 +24,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Pupils"), reverse("portal:pupils")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Audit log"), reverse("portal:audit")))
-    return {"nav": nav}
+    return {"nav": nav, "nav_active": _active(request.path, [url for _label, url in nav])}
+
+
+def _active(path: str, urls: list[str]) -> str:
+    """The menu entry for the current page: the longest entry that the path starts with (home only exactly)."""
+    matches = [url for url in urls if path == url or (url != "/" and path.startswith(url))]
+    return max(matches, key=len, default="")

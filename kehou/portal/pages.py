@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from kehou.core.api import ScopeGuard
@@ -37,10 +38,15 @@ class ScopedListPage(ScopedPage):
     columns: ClassVar[Sequence[Column]] = ()
     paginate_by: ClassVar[int] = 50
     export_name: ClassVar[str] = "export"
+    search_placeholder: ClassVar[str | Promise] = _("Search")
     template_name = "portal/list.html"
 
     def filters(self) -> list[dict[str, Any]]:
-        """Filter controls shown above the list: [{name, label, choices: [(value, label)], value}]."""
+        """Filter controls shown above the list: [{name, label, choices: [(value, label)], value}].
+
+        A control without ``choices`` is a text field. Query parameters that no control shows (e.g. a class
+        reached from a link) are kept as hidden fields, so filtering again does not silently drop them.
+        """
         return []
 
     def row_link(self, obj: Any) -> str | None:
@@ -53,19 +59,25 @@ class ScopedListPage(ScopedPage):
             return xlsx_response(
                 filename=f"{self.export_name}-{stamp}.xlsx",
                 title=str(self.title),
-                headers=[str(h) for h, _ in self.columns],
-                rows=([fn(obj) for _, fn in self.columns] for obj in qs.iterator(chunk_size=2000)),
+                headers=[str(h) for h, _fn in self.columns],
+                rows=([fn(obj) for _h, fn in self.columns] for obj in qs.iterator(chunk_size=2000)),
             )
         page = Paginator(qs, self.paginate_by).get_page(request.GET.get("page"))
-        rows = [{"cells": [fn(obj) for _, fn in self.columns], "link": self.row_link(obj)} for obj in page.object_list]
+        rows = [{"cells": [fn(obj) for _h, fn in self.columns], "link": self.row_link(obj)} for obj in page.object_list]
         query = request.GET.copy()
         query.pop("page", None)
+        filters = self.filters()
+        shown = {"q", "page", "format"} | {f["name"] for f in filters}
+        hidden = [(k, v) for k, v in request.GET.items() if k not in shown and v]
         ctx = self.base_context() | {
-            "headers": [h for h, _ in self.columns],
+            "headers": [h for h, _fn in self.columns],
             "rows": rows,
             "page_obj": page,
-            "filters": self.filters(),
+            "filters": filters,
+            "hidden_filters": hidden,
+            "filtered": any(v for k, v in request.GET.items() if k not in {"page", "format"}),
             "search": request.GET.get("q", ""),
+            "search_placeholder": self.search_placeholder,
             "query": query.urlencode(),
         }
         ctx.update(self.extra_context())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 from django.db.models import Count
@@ -13,36 +14,89 @@ from kehou.people import selectors as people_selectors
 from kehou.people.models import Role, RoleAssignment
 
 
+def _school_totals(schools: list[Any]) -> dict[str, int]:
+    return {
+        "schools": len(schools),
+        "joined": sum(1 for s in schools if s.joined_at),
+        "pupils": sum(s.pupil_count for s in schools),
+    }
+
+
+def grades_of(classes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group a school's class summary (rows of grade, class_name, pupils) by grade, with a pupil count per grade."""
+    grades = []
+    for grade, rows in groupby(classes, key=lambda c: c["grade"]):
+        members = list(rows)
+        grades.append({"grade": grade, "classes": members, "pupils": sum(c["pupils"] for c in members)})
+    return grades
+
+
+def role_labels(*, user: Any) -> list[str]:
+    """What the person acts as, e.g. "区县教体局 · 东湖区", for the greeting on the home page."""
+    labels: list[str] = []
+    if user.is_superuser:
+        labels.append(str(Role.SUPERUSER.label))
+    assignments = RoleAssignment.objects.filter(user=user).select_related("district", "school", "operator")
+    for ra in assignments.order_by("pk"):
+        target = ra.district or ra.school or ra.operator
+        label = str(ra.get_role_display())
+        text = f"{label} · {target}" if target else label
+        if text not in labels:
+            labels.append(text)
+    return labels
+
+
 def home_sections(*, user: Any, scope: Scope) -> list[dict[str, Any]]:
     sections: list[dict[str, Any]] = []
     roles = scope.roles
     assignments = RoleAssignment.objects.filter(user=user).select_related("district", "school", "operator")
     if scope.everything:
-        sections.append({"kind": "city", "districts": list(org_selectors.district_list(scope=scope))})
-    for ra in assignments:
+        districts: list[Any] = list(org_selectors.district_list(scope=scope))
+        sections.append(
+            {
+                "kind": "city",
+                "districts": districts,
+                "totals": {
+                    "districts": len(districts),
+                    "schools": sum(d.school_count for d in districts),
+                    "joined": sum(d.joined_count for d in districts),
+                    "pupils": sum(d.pupil_count for d in districts),
+                },
+            }
+        )
+    for ra in assignments.order_by("pk"):
         if ra.role == Role.DISTRICT_ADMIN and ra.district:
-            schools = org_selectors.school_list(scope=scope, district_code=ra.district.code)
-            sections.append({"kind": "district", "district": ra.district, "schools": list(schools)})
+            schools = list(org_selectors.school_list(scope=scope, district_code=ra.district.code))
+            sections.append(
+                {"kind": "district", "district": ra.district, "schools": schools, "totals": _school_totals(schools)}
+            )
         elif ra.role == Role.SCHOOL_ADMIN and ra.school:
+            classes = people_selectors.school_class_summary(scope=scope, school_id=ra.school.pk)
+            grades = grades_of(classes)
+            teachers = people_selectors.teacher_list(scope=scope).filter(schools=ra.school).count()
             sections.append(
                 {
                     "kind": "school",
                     "school": ra.school,
-                    "classes": people_selectors.school_class_summary(scope=scope, school_id=ra.school.pk),
+                    "classes": classes,
+                    "grades": grades,
+                    "totals": {
+                        "grades": len(grades),
+                        "classes": len(classes),
+                        "pupils": sum(c["pupils"] for c in classes),
+                        "teachers": teachers,
+                    },
                 }
             )
         elif ra.role == Role.OPERATOR_STAFF and ra.operator:
-            schools = scope.filter(School.objects.filter(operators=ra.operator).select_related("district"))
+            qs = scope.filter(School.objects.filter(operators=ra.operator).select_related("district"))
+            schools = list(qs.annotate(pupil_count=Count("pupils")).order_by("district__code", "code"))
             sections.append(
-                {
-                    "kind": "operator",
-                    "operator": ra.operator,
-                    "schools": list(schools.annotate(pupil_count=Count("pupils"))),
-                }
+                {"kind": "operator", "operator": ra.operator, "schools": schools, "totals": _school_totals(schools)}
             )
     if Role.TEACHER in roles:
         profile = getattr(user, "teacher_profile", None)
-        taught = list(profile.schools.select_related("district")) if profile else []
+        taught = list(profile.schools.select_related("district").order_by("code")) if profile else []
         sections.append({"kind": "teacher", "profile": profile, "schools": taught})
     if Role.PARENT in roles:
         sections.append({"kind": "parent", "children": list(people_selectors.children_of(user=user))})
