@@ -200,7 +200,7 @@ def test_login_with_password_lands_on_home(city):
 def test_not_found_page_is_friendly(city):
     response = page_as(city.users["school_admin"]).get(f"/schools/{city.b1.pk}/")
     assert response.status_code == 404
-    assert "页面不存在，或您无权查看。" in text_of(response)
+    assert "该页面不存在，或您没有查看权限。" in text_of(response)
 
 
 # --- list pages: search, filter, paginate -------------------------------------------------------------
