@@ -2,6 +2,7 @@ from django.urls import path
 
 from kehou.core.audit_views import AuditListPage
 from kehou.orgs.views import SchoolDetailPage, SchoolListPage
+from kehou.people.roster_views import RosterPage, RosterTemplatePage
 from kehou.people.views import PupilDetailPage, PupilListPage, TeacherListPage
 
 from . import views
@@ -15,6 +16,8 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("schools/", SchoolListPage.as_view(), name="schools"),
     path("schools/<int:pk>/", SchoolDetailPage.as_view(), name="school"),
+    path("schools/<int:pk>/roster/", RosterPage.as_view(), name="school-roster"),
+    path("schools/<int:pk>/roster/template.xlsx", RosterTemplatePage.as_view(), name="school-roster-template"),
     path("pupils/", PupilListPage.as_view(), name="pupils"),
     path("pupils/<int:pk>/", PupilDetailPage.as_view(), name="pupil"),
     path("teachers/", TeacherListPage.as_view(), name="teachers"),
