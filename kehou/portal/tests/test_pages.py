@@ -174,6 +174,13 @@ def test_language_switch_to_english_and_back(city):
     assert "退出" in text_of(client.get("/"))
 
 
+def test_language_switch_after_a_failed_login_returns_to_the_login_page(city):
+    # The SMS login answers a POST only, so switching language from its error page must not go back to it
+    response = Client().post("/login/sms/", {"sms-phone": "13800000000", "sms-code": "123456"})
+    assert response.status_code == 400
+    assert '<input name="next" type="hidden" value="/login/">' in text_of(response)
+
+
 def test_api_errors_follow_accept_language(city):
     client = page_as(city.users["school_admin"])
     assert client.get("/api/v1/schools/999999/").json()["error"]["message"] == "未找到。"
