@@ -19,8 +19,8 @@ class SchoolListPage(ScopedListPage):
     export_name = "schools"
     search_placeholder = _("School name or identifier")
     columns = (
-        (_("School identifier"), lambda s: s.code),
         (_("School name"), lambda s: s.name),
+        (_("School identifier"), lambda s: s.code),
         (_("District"), lambda s: s.district.name),
         (_("Stage"), lambda s: s.get_stage_display()),
         (_("Run by"), lambda s: s.get_authority_display()),
