@@ -174,6 +174,12 @@ def test_language_switch_to_english_and_back(city):
     assert "退出" in text_of(client.get("/"))
 
 
+def test_an_unknown_language_cookie_falls_back_to_chinese(city):
+    client = page_as(city.users["school_admin"])
+    client.cookies["django_language"] = "fr"
+    assert "退出" in text_of(client.get("/"))
+
+
 def test_language_switch_after_a_failed_login_returns_to_the_login_page(city):
     # The SMS login answers a POST only, so switching language from its error page must not go back to it
     response = Client().post("/login/sms/", {"sms-phone": "13800000000", "sms-code": "123456"})
@@ -317,6 +323,7 @@ def test_export_escapes_formula_injection(city):
             school=city.a1,
             grade=6,
             class_name="1班",
+            created_at=city.pupil_a1.created_at,
         )
     sheet = workbook(page_as(city.users["school_admin"]).get("/pupils/", {"grade": 6, "format": "xlsx"}))
     names = []
