@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import generics, mixins, viewsets
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 
 from .scope import Scope, scope_for
@@ -43,7 +45,7 @@ class ScopeGuard:
 
 
 class ScopedReadOnlyViewSet(ScopeGuard, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[0-9]+"  # ASCII digits only (\d would also take "１" and other Unicode digits)
 
 
 class ScopedListAPIView(ScopeGuard, generics.ListAPIView):  # type: ignore[type-arg]
@@ -54,9 +56,18 @@ class ScopedRetrieveAPIView(ScopeGuard, generics.RetrieveAPIView):  # type: igno
     pass
 
 
+MAX_ID = 2**63 - 1
+
+
 def query_int(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
+    """An integer filter from the query string: None (no filter) unless ASCII digits; 400 if beyond 64 bits."""
+    value = request.query_params.get(name, "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    if number > MAX_ID:
+        raise ValidationError({name: [ErrorDetail(_("The number is too large."), code="max_value")]})
+    return number
 
 
 __all__ = ["ScopeGuard", "ScopedListAPIView", "ScopedReadOnlyViewSet", "ScopedRetrieveAPIView", "mixins"]

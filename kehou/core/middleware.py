@@ -4,8 +4,9 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from . import context
@@ -39,8 +40,23 @@ class ApiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = request.path.startswith("/api/")
+        # Django checks the limit when it reads request.body itself, but DRF's parsers read the stream: refuse an
+        # oversize non-multipart body before anything reads it (uploads are multipart and limited by their view).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if is_api and limit is not None and _declared_length(request) > limit and not _is_multipart(request):
+            return error_response("body_too_large", _("The request body is too large."), 413)
+        if bad := _null_parameters(request):
+            # PostgreSQL cannot store or compare text with NUL characters: refuse them up front, not with a 500.
+            if not is_api:
+                return HttpResponseBadRequest(_("The request is not valid."))
+            fields = {
+                name: [{"code": "null_characters_not_allowed", "message": _("Null characters are not allowed.")}]
+                for name in bad
+            }
+            return error_response("invalid", _("The request is not valid."), 400, fields)
         response = self.get_response(request)
-        if request.path.startswith("/api/") and response.status_code == 404 and not _is_json(response):
+        if is_api and response.status_code == 404 and not _is_json(response):
             return error_response("not_found", _("Not found."), 404)
         return response
 
@@ -50,6 +66,25 @@ class ApiErrorMiddleware:
         if isinstance(exception, SuspiciousOperation) and request.path.startswith("/api/"):
             return error_response("bad_request", _("The request is not valid."), 400)
         return None
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _is_multipart(request: HttpRequest) -> bool:
+    return request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/")
+
+
+def _null_parameters(request: HttpRequest) -> list[str]:
+    try:
+        params = request.GET.lists()
+    except SuspiciousOperation:  # e.g. too many fields: left to the view's error handling
+        return []
+    return sorted(name for name, values in params if "\x00" in name or any("\x00" in v for v in values))
 
 
 def _is_json(response: HttpResponse) -> bool:

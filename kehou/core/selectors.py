@@ -8,12 +8,16 @@ from django.utils import timezone
 from .models import AuditEntry
 from .scope import Scope
 
+# Dates outside this range cannot be turned into aware datetimes in every time zone (year 1 overflows in UTC).
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+
 
 def _parse_day(text: str) -> date | None:
     try:
-        return date.fromisoformat(text.strip()) if text.strip() else None
+        day = date.fromisoformat(text.strip()) if text.strip() else None
     except ValueError:
         return None
+    return None if day is None else min(max(day, _FIRST_DAY), _LAST_DAY)
 
 
 def audit_list(

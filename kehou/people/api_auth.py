@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+
+from kehou.core import clock
 
 
 class TokenError(exceptions.AuthenticationFailed):
@@ -25,12 +26,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         parts = header.split()
-        if parts[0].lower() != self.keyword.lower():
+        if not parts or parts[0].lower() != self.keyword.lower():
             return None
         if len(parts) != 2:
             raise TokenError(_("Malformed Authorization header."), "token_malformed")
         token = token_lookup(parts[1])
-        now = timezone.now()
+        now = clock.now()
         if token is None:
             raise TokenError(_("The token is not valid."), "token_invalid")
         if token.revoked_at is not None:

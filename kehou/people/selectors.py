@@ -95,7 +95,11 @@ def children_of(*, user: User) -> QuerySet[Pupil]:
 
 
 def teacher_list(*, scope: Scope, search: str = "", kind: str = "") -> QuerySet[TeacherProfile]:
-    qs = scope.filter(TeacherProfile.objects.select_related("user", "organisation")).prefetch_related("schools")
+    # A teacher may also teach at schools outside the caller's scope: list only the schools the caller may see.
+    from kehou.orgs.models import School
+
+    schools = Prefetch("schools", queryset=scope.filter(School.objects.order_by("code")))
+    qs = scope.filter(TeacherProfile.objects.select_related("user", "organisation")).prefetch_related(schools)
     if search:
         qs = qs.filter(Q(user__full_name__contains=search) | Q(subjects__contains=search))
     if kind:

@@ -95,15 +95,17 @@ def sms_code_send(*, phone: str, now: datetime) -> None:
         recent = SmsCode.objects.filter(phone=phone, created_at__gt=now - timedelta(seconds=SMS_RESEND_SECONDS))
         if recent.exists():
             raise SmsRateLimited(_("A code was sent less than a minute ago."))
-        if not User.objects.filter(phone=phone, is_active=True).exists():
-            return
         code = f"{secrets.randbelow(1_000_000):06d}"
+        # A code row is kept for unknown phones too (its code is never sent, and no account can use it), so that a
+        # second request within the minute is refused alike and the answers never tell whether an account exists.
         SmsCode.objects.create(
             phone=phone,
             code_hash=_sha256(f"{phone}:{code}"),
             created_at=now,
             expires_at=now + timedelta(seconds=settings.KEHOU_SMS_CODE_TTL_SECONDS),
         )
+        if not User.objects.filter(phone=phone, is_active=True).exists():
+            return
         text = _("Your Kehou login code is %(code)s, valid for 5 minutes.") % {"code": code}
         transaction.on_commit(lambda: sms.get_backend().send(phone=phone, text=text))
 

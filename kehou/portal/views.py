@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from kehou.people import services as people_services
 
 from . import selectors
 from .forms import PasswordLoginForm, SmsLoginForm
+from .pages import ScopedPage
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -93,11 +93,20 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("portal:login")
 
 
-@login_required
-def home_view(request: HttpRequest) -> HttpResponse:
+def _home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     ctx: dict[str, Any] = {"title": _("Home"), "sections": selectors.home_sections(user=request.user, scope=scope)}
     return render(request, "portal/home.html", ctx)
+
+
+class HomePage(ScopedPage):
+    """Each role's home: a page like any other, so login is required and reads go through the scope (rule 1)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _home(request)
+
+
+home_view = HomePage.as_view()
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -20,7 +20,7 @@ def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     statements = SQLITE if vendor == "sqlite" else POSTGRES if vendor == "postgresql" else []
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # no placeholders: the plpgsql body uses a literal %
 
 
 def backwards(apps, schema_editor):
