@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
-export DJANGO_SETTINGS_MODULE ?= kehou.settings.base
 
 .PHONY: demo serve test test-pg lint typecheck fmt messages venv venv-dev clean bench
 

@@ -865,6 +865,7 @@ def load(plan: Plan, *, now: datetime) -> dict[str, int]:
                     school=schools[p.school],
                     grade=p.grade,
                     class_name=p.class_name,
+                    created_at=now,
                 )
                 for p in plan.pupils
             )

@@ -173,7 +173,7 @@ class Pupil(models.Model):
     school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="pupils")
     grade = models.PositiveSmallIntegerField(_("grade"), validators=[MinValueValidator(1), MaxValueValidator(9)])
     class_name = models.CharField(_("class"), max_length=20)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registered at"))
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.via_school("school", pupil="")
 

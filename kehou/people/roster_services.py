@@ -168,14 +168,14 @@ def _write(*, actor: Any, school: Any, rows: list[RosterRow], report: RosterRepo
         fields = r.pupil_fields()
         current = existing.get(r.student_number)
         if current is None:
-            pupil = Pupil(student_number=r.student_number, school_id=school.pk, **fields)
+            pupil = Pupil(student_number=r.student_number, school_id=school.pk, created_at=now, **fields)
             pupil.clean_fields(exclude=["school"])
             to_create.append(pupil)
         else:
             pupil_ids[r.student_number] = current["pk"]
             if any(current[name] != value for name, value in fields.items()):
                 pupil = Pupil(pk=current["pk"], student_number=r.student_number, school_id=school.pk, **fields)
-                pupil.clean_fields(exclude=["school"])
+                pupil.clean_fields(exclude=["school", "created_at"])  # only PUPIL_FIELDS are updated
                 to_update.append(pupil)
                 changed.add(r.student_number)
     Pupil.objects.bulk_create(to_create, batch_size=500)

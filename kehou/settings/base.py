@@ -213,6 +213,10 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
     },
     "SECURITY": [{"bearerAuth": []}],
+    "ENUM_NAME_OVERRIDES": {
+        "RegionKindEnum": "kehou.orgs.models.Region.Kind",
+        "TeacherKindEnum": "kehou.people.models.TeacherProfile.Kind",
+    },
 }
 
 # --- Logging -----------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ class PupilFactory(factory.django.DjangoModelFactory):
     school = factory.SubFactory(SchoolFactory)
     grade = 3
     class_name = "1班"
+    created_at = factory.LazyFunction(timezone.now)
 
 
 def guardian_of(pupil: Pupil, user: User | None = None, relation: str = "mother") -> User:
