@@ -8,6 +8,7 @@ classes in ``core.api`` and ``portal.pages`` call it from a ``get_queryset`` tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -34,12 +35,41 @@ class ScopeSpec:
     expert: str | None = None  # path to people.ExpertProfile
     # Whether operator staff see rows through their authorised schools (path: ``school``).
     operator_via_school: bool = True
+    # Rows visible by a rule the paths cannot express (e.g. "the city library is visible to every signed-in
+    # user"): a function of the scope and a path prefix ("" or "submission__") returning a Q.
+    rule: Callable[[Scope, str], Q] | None = None
+    # Whether ``rule`` also applies to a signed-in user with no role at all.
+    rule_for_anyone: bool = False
 
     @classmethod
     def via_school(cls, path: str, **extra: Any) -> ScopeSpec:
         """The common case: a row belongs to a school (and so to that school's district)."""
         district = f"{path}__district" if path else "district"
         return cls(district=district, school=path, **extra)
+
+    @classmethod
+    def through(cls, prefix: str, spec: ScopeSpec) -> ScopeSpec:
+        """The spec of a model that reaches everything through one relation (e.g. ``submission``)."""
+
+        def join(path: str | None) -> str | None:
+            if path is None:
+                return None
+            return f"{prefix}__{path}" if path else prefix
+
+        inner_rule = spec.rule
+        rule = (lambda scope, outer: inner_rule(scope, f"{outer}{prefix}__")) if inner_rule else None
+        return cls(
+            district=join(spec.district),
+            school=join(spec.school),
+            pupil=join(spec.pupil),
+            teacher=join(spec.teacher),
+            owner=join(spec.owner),
+            operator=join(spec.operator),
+            expert=join(spec.expert),
+            operator_via_school=spec.operator_via_school,
+            rule=rule,
+            rule_for_anyone=spec.rule_for_anyone,
+        )
 
 
 class ScopedModel(Protocol):
@@ -102,6 +132,8 @@ class Scope:
             q |= Q(**{_lookup(spec.expert): self.expert_ids})
         if self.user_id and spec.owner is not None:
             q |= Q(**{_lookup(spec.owner): [self.user_id]})
+        if spec.rule is not None and (self.roles or spec.rule_for_anyone) and self.user_id:
+            q |= spec.rule(self, "")
         return q
 
     def filter(self, queryset: QuerySet[M]) -> QuerySet[M]:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kehou.core",
     "kehou.orgs",
     "kehou.people",
+    "kehou.catalog",
     "kehou.notify",
     "kehou.portal",
 ]

@@ -1,0 +1,198 @@
+"""The three-level libraries: a district adopts from the city library, a school picks from the library it may
+use, an entry is suspended, withdrawn or reactivated; changes to district and school libraries are filed (备案)
+with the city bureau, which acknowledges them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kehou.core import audit
+from kehou.core.errors import Conflict, KehouError, NotFound
+from kehou.orgs.models import Region, School
+
+from ..models import Filing, LibraryEntry, LibraryEntryEvent
+from .common import require_region_admin, scope_of
+
+_CHANGE_FOR_STATUS: dict[str, str] = {
+    LibraryEntry.Status.SUSPENDED: Filing.Change.SUSPENDED,
+    LibraryEntry.Status.WITHDRAWN: Filing.Change.WITHDRAWN,
+    LibraryEntry.Status.ACTIVE: Filing.Change.REACTIVATED,
+}
+
+
+def _file(*, entry: LibraryEntry, change: str, actor: Any, now: datetime) -> Filing:
+    district = entry.school.district if entry.school is not None else entry.region
+    assert district is not None
+    return Filing.objects.create(
+        entry=entry, change=change, district=district, school=entry.school, filed_at=now, filed_by=actor
+    )
+
+
+def _require_active(entry: LibraryEntry) -> None:
+    chain = entry
+    while chain is not None:
+        if chain.status != LibraryEntry.Status.ACTIVE:
+            raise Conflict(_("This entry is not active."), code="entry_not_active", fields={"status": chain.status})
+        chain = chain.upstream  # type: ignore[assignment]
+
+
+def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now: datetime) -> LibraryEntry:
+    """A district bureau adopts an active city-library entry into its district library (filed with the city)."""
+    if district.is_city:
+        raise KehouError(_("Only a district adopts from the city library."), code="not_a_district")
+    require_region_admin(actor, district)
+    if city_entry.level != LibraryEntry.Level.CITY:
+        raise KehouError(_("A district adopts from the city library only."), code="not_a_city_entry")
+    _require_active(city_entry)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                entry = LibraryEntry.objects.create(
+                    item=city_entry.item,
+                    level=LibraryEntry.Level.DISTRICT,
+                    region=district,
+                    upstream=city_entry,
+                    source=LibraryEntry.Source.ADOPTED,
+                    added_at=now,
+                    status_changed_at=now,
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("The district library already has this entry."), code="already_in_library") from exc
+        filing = _file(entry=entry, change=Filing.Change.ADDED, actor=actor, now=now)
+        audit.record(
+            actor=actor,
+            action="library.adopted",
+            obj=entry,
+            now=now,
+            district_id=district.pk,
+            after={"item": entry.item_id, "upstream": city_entry.pk, "filing": filing.pk},
+        )
+    return entry
+
+
+def available_upstream_for(school: School) -> tuple[str, int]:
+    """The library a school may pick from: the city's (局属 and other city-managed schools) or its district's."""
+    if school.uses_city_library:
+        city = Region.objects.get(kind=Region.Kind.CITY)
+        return LibraryEntry.Level.CITY, city.pk
+    return LibraryEntry.Level.DISTRICT, school.district_id
+
+
+def library_pick(*, actor: Any, school: School, entry: LibraryEntry, now: datetime) -> LibraryEntry:
+    """A school picks an active entry of the library it may use into its school library (filed with the city)."""
+    if school.pk not in scope_of(actor).school_ids:
+        raise NotFound(_("Not found."))
+    level, region_id = available_upstream_for(school)
+    if entry.level != level or entry.region_id != region_id:
+        raise KehouError(
+            _("Your school may only pick from the city library.")
+            if level == LibraryEntry.Level.CITY
+            else _("Your school may only pick from its own district's library."),
+            code="entry_not_available",
+            fields={"entry": entry.pk},
+        )
+    _require_active(entry)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                picked = LibraryEntry.objects.create(
+                    item=entry.item,
+                    level=LibraryEntry.Level.SCHOOL,
+                    school=school,
+                    upstream=entry,
+                    source=LibraryEntry.Source.PICKED,
+                    added_at=now,
+                    status_changed_at=now,
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("The school library already has this entry."), code="already_in_library") from exc
+        filing = _file(entry=picked, change=Filing.Change.ADDED, actor=actor, now=now)
+        audit.record(
+            actor=actor,
+            action="library.picked",
+            obj=picked,
+            now=now,
+            school_id=school.pk,
+            district_id=school.district_id,
+            after={"item": entry.item_id, "upstream": entry.pk, "filing": filing.pk},
+        )
+    return picked
+
+
+def _require_entry_admin(actor: Any, entry: LibraryEntry) -> None:
+    scope = scope_of(actor)
+    if entry.level == LibraryEntry.Level.SCHOOL:
+        if entry.school_id not in scope.school_ids:
+            raise NotFound(_("Not found."))
+    else:
+        require_region_admin(actor, entry.region)  # type: ignore[arg-type]
+
+
+def library_set_status(*, actor: Any, entry: LibraryEntry, status: str, reason: str, now: datetime) -> int:
+    """Suspend, withdraw or reactivate an entry. Everything downstream stops being usable with it (usability is
+    derived from the whole chain, see selectors.usable_entries). Returns how many downstream entries it affects.
+    A withdrawn entry cannot be reactivated."""
+    if status not in LibraryEntry.Status.values:
+        raise KehouError(_("Unknown status."), code="invalid_status", fields={"status": status})
+    if not reason.strip():
+        raise KehouError(_("Give a reason."), code="reason_required")
+    _require_entry_admin(actor, entry)
+    with transaction.atomic():
+        current = LibraryEntry.objects.select_for_update().get(pk=entry.pk)
+        if current.status == status:
+            raise Conflict(_("The entry already has this status."), code="status_unchanged")
+        if current.status == LibraryEntry.Status.WITHDRAWN:
+            raise Conflict(_("A withdrawn entry cannot change again."), code="entry_withdrawn")
+        LibraryEntry.objects.filter(pk=current.pk).update(status=status, status_changed_at=now)
+        LibraryEntryEvent.objects.create(
+            entry=current,
+            at=now,
+            actor=actor,
+            from_status=current.status,
+            to_status=status,
+            reason=reason.strip()[:200],
+        )
+        if current.level != LibraryEntry.Level.CITY:
+            _file(entry=current, change=_CHANGE_FOR_STATUS[status], actor=actor, now=now)
+        affected = downstream_count(current)
+        audit.record(
+            actor=actor,
+            action="library.status_changed",
+            obj=current,
+            now=now,
+            school_id=current.school_id,
+            district_id=current.region_id if current.level == LibraryEntry.Level.DISTRICT else None,
+            before={"status": current.status},
+            after={"status": status, "reason": reason.strip()[:200], "downstream_affected": affected},
+        )
+    return affected
+
+
+def downstream_count(entry: LibraryEntry) -> int:
+    direct = list(LibraryEntry.objects.filter(upstream=entry).values_list("pk", flat=True))
+    return len(direct) + LibraryEntry.objects.filter(upstream_id__in=direct).count()
+
+
+def filing_acknowledge(*, actor: Any, filing: Filing, now: datetime) -> Filing:
+    """The city bureau acknowledges a filing."""
+    if not scope_of(actor).everything:
+        raise NotFound(_("Not found."))
+    with transaction.atomic():
+        if not Filing.objects.filter(pk=filing.pk, status=Filing.Status.FILED).update(
+            status=Filing.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor
+        ):
+            raise Conflict(_("Already acknowledged."), code="already_acknowledged")
+        audit.record(
+            actor=actor,
+            action="filing.acknowledged",
+            obj=filing,
+            now=now,
+            school_id=filing.school_id,
+            district_id=filing.district_id,
+        )
+    filing.refresh_from_db()
+    return filing
