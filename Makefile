@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: demo serve test test-pg lint typecheck fmt messages venv venv-dev clean bench
+.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,9 @@ fmt: venv-dev
 
 messages: venv-dev
 	cd kehou && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --ignore 'tests/*' && ../$(BIN)/django-admin compilemessages
+
+bench-roster: venv-dev
+	$(BIN)/python bench/roster.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
