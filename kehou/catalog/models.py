@@ -16,7 +16,8 @@ from kehou.core.scope import Scope, ScopeSpec
 
 
 def _everyone(scope: Scope, prefix: str) -> Q:
-    return Q()
+    # Not Q(): an empty Q vanishes when OR-ed into the scope's other conditions (Q(pk__in=[]) | Q() is "nothing").
+    return Q(pk__isnull=False)
 
 
 PUBLIC = ScopeSpec(rule=_everyone)  # reference data every signed-in role may read

@@ -22,6 +22,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Teachers"), reverse("portal:teachers")))
     if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids or scope.pupil_ids:
         nav.append((_("Pupils"), reverse("portal:pupils")))
+    if scope.everything or scope.district_ids:
+        nav.append((_("Review"), reverse("portal:review")))
+    if scope.everything or scope.district_ids or scope.school_ids:
+        nav.append((_("Libraries"), reverse("portal:library")))
+        nav.append((_("Filings"), reverse("portal:filings")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Audit log"), reverse("portal:audit")))
     return {"nav": nav, "nav_active": _active(request.path, [url for _label, url in nav])}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, F, Q
 
 from kehou.core.scope import Scope
 from kehou.orgs import selectors as org_selectors
@@ -102,4 +102,62 @@ def home_sections(*, user: Any, scope: Scope) -> list[dict[str, Any]]:
         sections.append({"kind": "parent", "children": list(people_selectors.children_of(user=user))})
     if Role.EXPERT in roles:
         sections.append({"kind": "expert", "profile": getattr(user, "expert_profile", None)})
+    sections += library_sections(scope=scope, assignments=list(assignments.order_by("pk")))
+    return sections
+
+
+def library_sections(*, scope: Scope, assignments: list[Any]) -> list[dict[str, Any]]:
+    """Libraries and review at a glance: for the city bureau and each district bureau, what waits for it in its
+    library's review and the filings; for a school admin, the size of its school library."""
+    from kehou.catalog import selectors as catalog_selectors
+    from kehou.orgs.models import Region
+
+    sections: list[dict[str, Any]] = []
+    regions: list[Any] = []
+    if scope.everything:
+        regions += list(Region.objects.filter(kind=Region.Kind.CITY)[:1])
+    regions += [ra.district for ra in assignments if ra.role == Role.DISTRICT_ADMIN and ra.district]
+    for region in regions:
+        open_panels = (
+            catalog_selectors.panel_list(scope=scope, status="open")
+            .filter(region=region)
+            .annotate(scored=Count("members__score", filter=Q(members__status="active")))
+        )
+        awaiting_decision = open_panels.filter(scored__gte=F("size")).count()
+        filings = catalog_selectors.filing_list(scope=scope, status="filed")
+        if not region.is_city:
+            filings = filings.filter(district=region)
+        level = "city" if region.is_city else "district"
+        entries = catalog_selectors.library_list(scope=scope, level=level, region_code=region.code)
+        sections.append(
+            {
+                "kind": "library_review",
+                "region": region,
+                "totals": {
+                    "awaiting_panel": catalog_selectors.submission_list(
+                        scope=scope, status="submitted", library=region.code
+                    ).count(),
+                    "scoring": open_panels.count() - awaiting_decision,
+                    "awaiting_decision": awaiting_decision,
+                    "filings": filings.count(),
+                    "entries": entries.count(),
+                },
+            }
+        )
+    for ra in assignments:
+        if ra.role == Role.SCHOOL_ADMIN and ra.school:
+            entries = catalog_selectors.library_list(scope=scope, level="school", school_id=ra.school.pk)
+            sections.append(
+                {
+                    "kind": "school_library",
+                    "school": ra.school,
+                    "totals": {
+                        "entries": entries.count(),
+                        "usable": entries.filter(catalog_selectors.usable_q()).count(),
+                        "filings": catalog_selectors.filing_list(scope=scope, status="filed")
+                        .filter(school=ra.school)
+                        .count(),
+                    },
+                }
+            )
     return sections

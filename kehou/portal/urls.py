@@ -1,5 +1,6 @@
 from django.urls import path
 
+from kehou.catalog import views_admin
 from kehou.core.audit_views import AuditListPage
 from kehou.orgs.views import SchoolDetailPage, SchoolListPage
 from kehou.people.roster_views import RosterPage, RosterTemplatePage
@@ -22,4 +23,18 @@ urlpatterns = [
     path("pupils/<int:pk>/", PupilDetailPage.as_view(), name="pupil"),
     path("teachers/", TeacherListPage.as_view(), name="teachers"),
     path("audit/", AuditListPage.as_view(), name="audit"),
+    # Libraries and review for the bureaus and the school admins (catalog/views_admin.py)
+    path("review/", views_admin.ReviewQueuePage.as_view(), name="review"),
+    path("review/submissions/<int:pk>/draw", views_admin.ReviewDrawAction.as_view(), name="review-draw"),
+    path("review/panels/", views_admin.PanelListPage.as_view(), name="review-panels"),
+    path("review/panels/<int:pk>/", views_admin.PanelPage.as_view(), name="review-panel"),
+    path("review/panels/<int:pk>/decide", views_admin.PanelDecideAction.as_view(), name="review-panel-decide"),
+    path("library/", views_admin.LibraryPage.as_view(), name="library"),
+    path("library/<int:pk>/", views_admin.LibraryEntryPage.as_view(), name="library-entry"),
+    path("library/<int:pk>/adopt", views_admin.LibraryAdoptAction.as_view(), name="library-adopt"),
+    path("library/<int:pk>/pick", views_admin.LibraryPickAction.as_view(), name="library-pick"),
+    path("library/<int:pk>/status", views_admin.LibraryStatusAction.as_view(), name="library-status"),
+    path("filings/", views_admin.FilingListPage.as_view(), name="filings"),
+    path("filings/<int:pk>/acknowledge", views_admin.FilingAcknowledgeAction.as_view(), name="filing-acknowledge"),
+    path("standards/", views_admin.StandardsPage.as_view(), name="standards"),
 ]

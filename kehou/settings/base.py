@@ -217,6 +217,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RegionKindEnum": "kehou.orgs.models.Region.Kind",
         "TeacherKindEnum": "kehou.people.models.TeacherProfile.Kind",
+        # Libraries and review: several models have a "kind", "level" or "status" of their own.
+        "SubmissionKindEnum": "kehou.catalog.models.Submission.Kind",
+        "SubmissionStatusEnum": "kehou.catalog.models.Submission.Status",
+        "PanelStatusEnum": "kehou.catalog.models.Panel.Status",
+        "PanelMemberStatusEnum": "kehou.catalog.models.PanelMember.Status",
+        "LibraryEntryLevelEnum": "kehou.catalog.models.LibraryEntry.Level",
+        "LibraryEntryStatusEnum": "kehou.catalog.models.LibraryEntry.Status",
+        "FilingStatusEnum": "kehou.catalog.models.Filing.Status",
     },
 }
 
