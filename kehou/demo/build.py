@@ -918,10 +918,19 @@ def load(plan: Plan, *, now: datetime) -> dict[str, int]:
 
 
 def reset(*, now: datetime) -> dict[str, int]:
-    """Delete the demo city (its schools, accounts, companies and terms). Refuses if other data refers to it."""
+    """Delete the demo city (its schools, accounts, companies and terms). Refuses if other data refers to it,
+    and once the demo catalog is loaded (its audit entries cannot be deleted)."""
     from kehou.orgs.models import OperatorCompany, Organisation, Region, School, Term
     from kehou.people.models import Guardian, Pupil, User
 
+    from .catalog import catalog_state
+
+    if catalog_state() != "absent":
+        raise DemoError(
+            "The libraries and review hold data (the demo's, or entered since): their steps are in the append-only "
+            "audit log, which refers to the demo accounts and schools, so the demo city cannot be removed. Start "
+            "from a fresh database instead (for SQLite: delete the database file, then run migrate and load_demo)."
+        )
     plan = plan_city(pupils=0)
     deleted: dict[str, int] = {}
     try:

@@ -151,15 +151,15 @@ def test_reset_removes_the_city_and_a_reload_is_the_same():
 @pytest.mark.django_db
 def test_the_commands_load_once_and_say_so():
     out = StringIO()
-    call_command("load_demo", pupils=80, stdout=out)
+    call_command("load_demo", pupils=80, catalog=False, stdout=out)
     assert "Loaded the demo city" in out.getvalue()
     assert Pupil.objects.count() == 80
     out = StringIO()
-    call_command("load_demo", pupils=80, stdout=out)
+    call_command("load_demo", pupils=80, catalog=False, stdout=out)
     assert "already loaded" in out.getvalue()
     assert Pupil.objects.count() == 80
     out = StringIO()
-    call_command("load_demo", "--reset", "--pupils", "90", stdout=out)
+    call_command("load_demo", "--reset", "--pupils", "90", "--no-catalog", stdout=out)
     assert Pupil.objects.count() == 90
 
 

@@ -1,8 +1,11 @@
-"""``manage.py load_demo``: load the deterministic demo city of Nanchang.
+"""``manage.py load_demo``: load the deterministic demo city of Nanchang, then its libraries and review.
 
-Loading twice adds nothing (the second run says the city is there and stops); ``--reset`` removes the demo city
-first and loads it again. ``--scale`` or ``--pupils`` make a smaller (or larger) city with the same schools,
-teachers and administrators.
+Two steps, each loaded once: the city (regions, schools, people), then the catalog (fee and quality standards,
+submissions in every state, panels and scores, the city, district and school libraries, filings; see
+:mod:`kehou.demo.catalog`). Loading twice adds nothing; a city loaded without the catalog gets it on the next run.
+``--no-catalog`` loads only the city. ``--reset`` removes the demo city first and loads it again; it refuses once
+the catalog is loaded, because the catalog's review steps are in the append-only audit log. ``--scale`` or
+``--pupils`` make a smaller (or larger) city with the same schools, teachers and administrators.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kehou.core import clock
-from kehou.demo import build, data
+from kehou.demo import build, catalog, data
 
 
 class Command(BaseCommand):
@@ -24,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--scale", type=float, default=1.0, help=f"pupils as a share of {data.BASE_PUPILS}")
         parser.add_argument("--pupils", type=int, default=None, help="exact number of pupils (overrides --scale)")
         parser.add_argument("--seed", type=int, default=data.SEED, help="random seed (default: %(default)s)")
+        parser.add_argument(
+            "--no-catalog",
+            dest="catalog",
+            action="store_false",
+            help="load only the city, not the demo libraries and review",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
@@ -33,18 +42,31 @@ class Command(BaseCommand):
                 deleted = build.reset(now=now)
                 self.stdout.write("Removed the demo city: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
             result = build.build(scale=options["scale"], pupils=options["pupils"], seed=options["seed"], now=now)
+            if not result.loaded:
+                self.stdout.write("The demo city is already loaded: nothing to do (use --reset to load it again).")
+            else:
+                self._counts(result.counts)
+                elapsed = time.monotonic() - started
+                self.stdout.write(self.style.SUCCESS(f"Loaded the demo city of {data.CITY_NAME} in {elapsed:.1f} s."))
+            if options["catalog"]:
+                started = time.monotonic()
+                loaded = catalog.build_catalog(seed=options["seed"], now=now)
+                if not loaded.loaded:
+                    self.stdout.write("The demo libraries and review are already loaded: nothing to do.")
+                else:
+                    self._counts(loaded.counts)
+                    self.stdout.write(
+                        self.style.SUCCESS(
+                            f"Loaded the demo libraries and review in {time.monotonic() - started:.1f} s."
+                        )
+                    )
         except build.DemoError as exc:
             raise CommandError(exc.message) from exc
-        if not result.loaded:
-            self.stdout.write("The demo city is already loaded: nothing to do (use --reset to load it again).")
-            return
-        elapsed = time.monotonic() - started
-        width = max(len(k) for k in result.counts)
-        for key, value in result.counts.items():
-            self.stdout.write(f"  {key:<{width}}  {value:>6}")
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Loaded the demo city of {data.CITY_NAME} in {elapsed:.1f} s. "
-                f"Every demo account has the password {data.DEMO_PASSWORD}; list them with manage.py demo_accounts."
-            )
+            f"Every demo account has the password {data.DEMO_PASSWORD}; list them with manage.py demo_accounts."
         )
+
+    def _counts(self, counts: dict[str, int]) -> None:
+        width = max(len(k) for k in counts)
+        for key, value in counts.items():
+            self.stdout.write(f"  {key:<{width}}  {value:>6}")
