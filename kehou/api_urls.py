@@ -4,6 +4,15 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from kehou.catalog import api_admin
+from kehou.catalog.api_submit import (
+    PanelSeatViewSet,
+    ProofDownloadView,
+    SeatDeclineView,
+    SeatScoreView,
+    SubmissionProofsView,
+    SubmissionReviseView,
+    SubmissionViewSet,
+)
 from kehou.core.audit_api import AuditEntryViewSet
 from kehou.orgs.api import DistrictViewSet, SchoolViewSet
 from kehou.people.api import MeView, StudentViewSet, TeacherViewSet, TokenView
@@ -17,6 +26,8 @@ router.register("students", StudentViewSet, basename="student")
 router.register("teachers", TeacherViewSet, basename="teacher")
 router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("library", api_admin.LibraryEntryViewSet, basename="library-entry")
+router.register("submissions", SubmissionViewSet, basename="submission")
+router.register("panel-seats", PanelSeatViewSet, basename="panel-seat")
 
 app_name = "api"
 urlpatterns = [
@@ -39,5 +50,11 @@ urlpatterns = [
     path("quality-standards/", api_admin.QualityStandardListView.as_view(), name="quality-standards"),
     path("fee-standards/", api_admin.FeeStandardListView.as_view(), name="fee-standards"),
     path("review-policies/", api_admin.ReviewPolicyListView.as_view(), name="review-policies"),
+    # Submitters and experts (catalog/api_submit.py)
+    path("submissions/<int:pk>/revise", SubmissionReviseView.as_view(), name="submission-revise"),
+    path("submissions/<int:pk>/proofs", SubmissionProofsView.as_view(), name="submission-proofs"),
+    path("proofs/<int:pk>/download", ProofDownloadView.as_view(), name="proof-download"),
+    path("panel-seats/<int:pk>/score", SeatScoreView.as_view(), name="panel-seat-score"),
+    path("panel-seats/<int:pk>/decline", SeatDeclineView.as_view(), name="panel-seat-decline"),
     path("", include(router.urls)),
 ]

@@ -27,9 +27,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Libraries"), reverse("portal:library")))
         nav.append((_("Filings"), reverse("portal:filings")))
+    if scope.school_ids or _outside_teacher(user, scope):
+        nav.append((_("My submissions"), reverse("portal:submissions")))
+    if scope.expert_ids:
+        nav.append((_("Review tasks"), reverse("portal:review-tasks")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Audit log"), reverse("portal:audit")))
     return {"nav": nav, "nav_active": _active(request.path, [url for _label, url in nav])}
+
+
+def _outside_teacher(user: Any, scope: Any) -> bool:
+    """An outside teacher (社会资源师资) submits their own courses and dossier."""
+    if "teacher" not in scope.roles:
+        return False
+    from kehou.catalog.selectors_submit import is_outside_teacher
+
+    return is_outside_teacher(user)
 
 
 def _active(path: str, urls: list[str]) -> str:

@@ -1,6 +1,15 @@
 from django.urls import path
 
 from kehou.catalog import views_admin
+from kehou.catalog.views_submit import (
+    ReviewListPage,
+    ReviewSheetPage,
+    SubmissionDetailPage,
+    SubmissionListPage,
+    SubmissionNewCoursePage,
+    SubmissionNewDossierPage,
+    SubmissionRevisePage,
+)
 from kehou.core.audit_views import AuditListPage
 from kehou.orgs.views import SchoolDetailPage, SchoolListPage
 from kehou.people.roster_views import RosterPage, RosterTemplatePage
@@ -37,4 +46,12 @@ urlpatterns = [
     path("filings/", views_admin.FilingListPage.as_view(), name="filings"),
     path("filings/<int:pk>/acknowledge", views_admin.FilingAcknowledgeAction.as_view(), name="filing-acknowledge"),
     path("standards/", views_admin.StandardsPage.as_view(), name="standards"),
+    # Submitters (我的申报) and experts (评审任务) (catalog/views_submit.py)
+    path("submissions/", SubmissionListPage.as_view(), name="submissions"),
+    path("submissions/new/course/", SubmissionNewCoursePage.as_view(), name="submission-new-course"),
+    path("submissions/new/teacher/", SubmissionNewDossierPage.as_view(), name="submission-new-teacher"),
+    path("submissions/<int:pk>/", SubmissionDetailPage.as_view(), name="submission"),
+    path("submissions/<int:pk>/revise/", SubmissionRevisePage.as_view(), name="submission-revise"),
+    path("review-tasks/", ReviewListPage.as_view(), name="review-tasks"),
+    path("review-tasks/<int:pk>/", ReviewSheetPage.as_view(), name="review-task"),
 ]
