@@ -33,11 +33,14 @@ def _file(*, entry: LibraryEntry, change: str, actor: Any, now: datetime) -> Fil
 
 
 def _require_active(entry: LibraryEntry) -> None:
-    chain = entry
-    while chain is not None:
-        if chain.status != LibraryEntry.Status.ACTIVE:
-            raise Conflict(_("This entry is not active."), code="entry_not_active", fields={"status": chain.status})
-        chain = chain.upstream  # type: ignore[assignment]
+    """The entry and everything upstream of it are active, as the database has them now (not as the caller's copy
+    has them): each row of the chain is read afresh and locked, so that a concurrent status change waits."""
+    pk: int | None = entry.pk
+    while pk is not None:
+        current = LibraryEntry.objects.select_for_update().only("status", "upstream_id").get(pk=pk)
+        if current.status != LibraryEntry.Status.ACTIVE:
+            raise Conflict(_("This entry is not active."), code="entry_not_active", fields={"status": current.status})
+        pk = current.upstream_id
 
 
 def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now: datetime) -> LibraryEntry:
@@ -47,8 +50,8 @@ def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now
     require_region_admin(actor, district)
     if city_entry.level != LibraryEntry.Level.CITY:
         raise KehouError(_("A district adopts from the city library only."), code="not_a_city_entry")
-    _require_active(city_entry)
     with transaction.atomic():
+        _require_active(city_entry)
         try:
             with transaction.atomic():
                 entry = LibraryEntry.objects.create(
@@ -95,8 +98,8 @@ def library_pick(*, actor: Any, school: School, entry: LibraryEntry, now: dateti
             code="entry_not_available",
             fields={"entry": entry.pk},
         )
-    _require_active(entry)
     with transaction.atomic():
+        _require_active(entry)
         try:
             with transaction.atomic():
                 picked = LibraryEntry.objects.create(
@@ -165,11 +168,18 @@ def library_set_status(*, actor: Any, entry: LibraryEntry, status: str, reason: 
             obj=current,
             now=now,
             school_id=current.school_id,
-            district_id=current.region_id if current.level == LibraryEntry.Level.DISTRICT else None,
+            district_id=_district_of(current),
             before={"status": current.status},
             after={"status": status, "reason": reason.strip()[:200], "downstream_affected": affected},
         )
     return affected
+
+
+def _district_of(entry: LibraryEntry) -> int | None:
+    """Where an entry's audit rows belong: its district, or its school's district (none for the city library)."""
+    if entry.school is not None:
+        return entry.school.district_id
+    return entry.region_id if entry.level == LibraryEntry.Level.DISTRICT else None
 
 
 def downstream_count(entry: LibraryEntry) -> int:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehou.core import audit
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
-from kehou.people.models import ExpertProfile
+from kehou.people.models import ExpertProfile, Role, RoleAssignment
 
 from .. import draw
 from ..models import (
@@ -46,8 +46,9 @@ def policy_for(region: Any) -> ReviewPolicy:
 def eligible_pool(submission: Submission) -> list[int]:
     """Ids of the experts who may review a submission: the matching speciality, and no conflict of interest.
 
-    Excluded: experts affiliated with the submitting school or organisation, experts who declared a recusal for
-    that school, organisation or submission, the submitter, and any teacher named in the submission.
+    Only experts in the pool count (an active account holding the expert role). Excluded: experts affiliated
+    with the submitting school or organisation, experts who declared a recusal for that school, organisation or
+    submission, the submitter, and any teacher named in the submission.
     """
     version = submission.versions.get(number=submission.version_count)
     teacher_users = set(version.teachers.values_list("user_id", flat=True))
@@ -58,7 +59,9 @@ def eligible_pool(submission: Submission) -> list[int]:
         | Q(school_id=submission.submitter_school_id, school__isnull=False)
         | Q(organisation_id=submission.submitter_organisation_id, organisation__isnull=False)
     ).values_list("expert_id", flat=True)
-    candidates = ExpertProfile.objects.filter(user__is_active=True).exclude(pk__in=list(recusals))
+    # The pool: experts whose account is active and who hold the expert role (a revoked expert is out of it).
+    in_pool = RoleAssignment.objects.filter(role=Role.EXPERT).values("user_id")
+    candidates = ExpertProfile.objects.filter(user__is_active=True, user_id__in=in_pool).exclude(pk__in=list(recusals))
     if submission.submitter_school_id:
         candidates = candidates.exclude(affiliation_school_id=submission.submitter_school_id)
     if submission.submitter_organisation_id:
@@ -76,7 +79,8 @@ def panel_draw(
     """Draw a panel at random for a submission awaiting review. Refused (never shrunk) if too few are eligible."""
     region = submission.library_region
     require_region_admin(actor, region)
-    size = size or policy_for(region).panel_size
+    if size is None:
+        size = policy_for(region).panel_size
     if not 1 <= size <= 15:
         raise KehouError(_("A panel has 1 to 15 experts."), code="invalid_panel_size", fields={"size": size})
     seed = seed or draw.new_seed()
@@ -171,6 +175,7 @@ def member_decline(*, actor: Any, member: PanelMember, reason: str, now: datetim
             obj=panel,
             now=now,
             school_id=panel.submission.submitter_school_id,
+            district_id=_district_of(panel),
             after={
                 "declined": member.expert_id,
                 "replacement": replacement.expert_id,
@@ -179,6 +184,36 @@ def member_decline(*, actor: Any, member: PanelMember, reason: str, now: datetim
             },
         )
     return replacement
+
+
+def _district_of(panel: Panel) -> int | None:
+    """Where a panel's audit rows belong: the district whose library it reviews for (none for the city's)."""
+    return None if panel.region.is_city else panel.region_id
+
+
+def panel_cancel(*, actor: Any, panel: Panel, reason: str, now: datetime) -> Panel:
+    """Cancel an open panel that cannot finish (e.g. a member who must step down has no one left to replace
+    them). Its seats and scores are kept as they were; the submission awaits review again, for a new round."""
+    require_region_admin(actor, panel.region)
+    if not reason.strip():
+        raise KehouError(_("Give a reason."), code="reason_required", fields={"reason": ""})
+    with transaction.atomic():
+        if not Panel.objects.filter(pk=panel.pk, status=Panel.Status.OPEN).update(status=Panel.Status.CANCELLED):
+            raise Conflict(_("The panel is closed."), code="panel_closed")
+        Submission.objects.filter(pk=panel.submission_id, status=Submission.Status.IN_REVIEW).update(
+            status=Submission.Status.SUBMITTED, updated_at=now
+        )
+        audit.record(
+            actor=actor,
+            action="panel.cancelled",
+            obj=panel,
+            now=now,
+            school_id=panel.submission.submitter_school_id,
+            district_id=_district_of(panel),
+            after={"reason": reason.strip()[:200]},
+        )
+    panel.refresh_from_db()
+    return panel
 
 
 def score_total_bp(items: list[QualityItem], item_scores: dict[int, int]) -> int:
@@ -206,6 +241,17 @@ def score_submit(
         raise KehouError(_("The quality standards are not set up."), code="no_quality_standards")
     scores: dict[int, int] = {}
     errors: dict[str, Any] = {}
+    if not isinstance(item_scores, dict):
+        raise KehouError(
+            _("The score sheet is not complete."),
+            code="invalid_score_sheet",
+            fields={"item_scores": [{"code": "not_a_mapping", "message": _("Scores by standard number.")}]},
+        )
+    if vetoed_items is None:
+        vetoed_items = []
+    if not isinstance(vetoed_items, list | tuple):
+        errors["vetoed_items"] = [{"code": "not_a_list", "message": _("A list of veto item numbers.")}]
+        vetoed_items = []
     for item in items:
         raw = item_scores.get(str(item.number), item_scores.get(item.number))  # type: ignore[call-overload]
         if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= item.max_score:
@@ -220,8 +266,8 @@ def score_submit(
             errors[str(key)] = [{"code": "unknown_item", "message": _("Unknown standard.")}]
     veto_numbers = {i.number for i in items if i.is_veto}
     vetoed: list[int] = []
-    for v in vetoed_items or []:
-        if not isinstance(v, int) or v not in veto_numbers:
+    for v in vetoed_items:
+        if not isinstance(v, int) or isinstance(v, bool) or v not in veto_numbers:
             errors.setdefault("vetoed_items", []).append({"code": "not_a_veto_item", "message": str(v)})
         else:
             vetoed.append(v)
@@ -257,6 +303,7 @@ def score_submit(
             obj=panel,
             now=now,
             school_id=panel.submission.submitter_school_id,
+            district_id=_district_of(panel),
             after={"member": current.pk, "total_bp": total, "vetoed": sorted(set(vetoed))},
         )
     return score

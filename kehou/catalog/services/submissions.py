@@ -137,7 +137,11 @@ def _course_version(
             code="teacher_not_yours",
             fields={"teacher_ids": sorted(unknown)},
         )
-    if not fields.grades or any(not isinstance(g, int) or not 1 <= g <= 9 for g in fields.grades):
+    if (
+        not isinstance(fields.grades, list | tuple)
+        or not fields.grades
+        or any(not isinstance(g, int) or isinstance(g, bool) or not 1 <= g <= 9 for g in fields.grades)
+    ):
         raise KehouError(_("Target grades are 1 to 9."), code="invalid_grades", fields={"grades": fields.grades})
     check_fee(submission.library_region, fields.category, fields.fee_per_hour_fen)
     version = SubmissionVersion(
@@ -250,11 +254,14 @@ def submission_revise(
     """Add a version to a returned submission (or one not yet under review) and put it back in the queue."""
     school = submission.submitter_school
     submitter = resolve_submitter(actor, school=school)
-    if (
-        school is None
-        and submission.submitter_user_id != actor.pk
-        and submitter.organisation != submission.submitter_organisation
-    ):
+    # An outside teacher's submission is revised by its submitter, or by a teacher of the same organisation;
+    # two independent teachers (no organisation) do not share one.
+    same_organisation = (
+        submission.submitter_organisation_id is not None
+        and submitter.organisation is not None
+        and submitter.organisation.pk == submission.submitter_organisation_id
+    )
+    if school is None and submission.submitter_user_id != actor.pk and not same_organisation:
         raise NotFound(_("Not found."))
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
@@ -284,6 +291,7 @@ def submission_revise(
             now=now,
             before=before,
             school_id=school.pk if school else None,
+            district_id=None if locked.library_region.is_city else locked.library_region_id,
             after={"status": Submission.Status.SUBMITTED, "version": number, "note": note},
         )
     submission.refresh_from_db()

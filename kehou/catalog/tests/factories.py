@@ -11,20 +11,28 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from kehou.catalog import selectors
 from kehou.catalog.models import (
+    CatalogItem,
     Category,
     Decision,
     FeeStandard,
+    Filing,
+    LibraryEntry,
+    LibraryEntryEvent,
     Panel,
     PanelMember,
     QualityItem,
     ReviewPolicy,
+    Score,
     Submission,
+    SubmissionVersion,
 )
-from kehou.catalog.services import review, submissions
+from kehou.catalog.services import libraries, review, submissions
 from kehou.catalog.services.submissions import CourseFields
-from kehou.orgs.models import Region, School
-from kehou.people.models import TeacherProfile, User
+from kehou.core.models import AuditEntry
+from kehou.orgs.models import Organisation, Region, School
+from kehou.people.models import Role, TeacherProfile, User
 from kehou.testing import factories as f
 
 CATEGORIES = [
@@ -57,6 +65,153 @@ def setup_catalog(*, experts: int = 8, speciality: str = "科技") -> dict[str, 
     ReviewPolicy.objects.get_or_create(region=city, defaults={"panel_size": 5})
     pool = [f.expert([speciality]) for _ in range(experts)]
     return {"city": city, "categories": cats, "experts": pool}
+
+
+# --- helpers for the service and rule tests (added with test_draw/test_review/test_submissions/test_libraries) ---
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+
+
+def all_items(value: int = 9, **overrides: int) -> dict[str, int]:
+    """A complete score sheet for the 20 standards: every item ``value``, some overridden (``i7=3``)."""
+    sheet = {str(n): value for n in range(1, 21)}
+    for key, score in overrides.items():
+        sheet[key.removeprefix("i")] = score
+    return sheet
+
+
+def course_fields(category: Category, teacher_ids: list[int], **overrides: Any) -> CourseFields:
+    values: dict[str, Any] = {
+        "name": "机器人编程",
+        "category": category,
+        "introduction": "用积木机器人学编程",
+        "grades": [3, 4, 5],
+        "minutes_per_hour": 45,
+        "hours_per_term": 16,
+        "fee_per_hour_fen": 3000,
+        "teacher_ids": teacher_ids,
+    }
+    values.update(overrides)
+    return CourseFields(**values)
+
+
+def staff_teacher(user: User) -> TeacherProfile:
+    return TeacherProfile.objects.get(user=user)
+
+
+def submit_course(
+    city: Any,
+    category: Category,
+    *,
+    library: str = "city",
+    actor: User | None = None,
+    school: School | None = None,
+    teacher_ids: list[int] | None = None,
+    now: datetime = NOW,
+    **overrides: Any,
+) -> Submission:
+    """A course submitted by school A1 (its admin acting) for its staff teacher, unless told otherwise."""
+    if actor is None:
+        actor = city.users["school_admin"]
+        school = school or city.a1
+    if teacher_ids is None:
+        teacher_ids = [staff_teacher(city.users["teacher"]).pk]
+    return submissions.submission_create(
+        actor=actor,
+        school=school,
+        library=library,
+        now=now,
+        fields=course_fields(category, teacher_ids, **overrides),
+    )
+
+
+def draw_panel(submission: Submission, actor: User, *, seed: str = "kehou-test-seed", size: int | None = None) -> Panel:
+    return review.panel_draw(actor=actor, submission=submission, now=NOW, seed=seed, size=size)
+
+
+def active_members(panel: Panel) -> list[PanelMember]:
+    return list(panel.members.filter(status=PanelMember.Status.ACTIVE).select_related("expert__user"))
+
+
+def score_all(panel: Panel, sheets: list[dict[str, int]] | dict[str, int] | None = None, vetoes: Any = ()) -> None:
+    """Every active member scores: one sheet for all, or one sheet per member in draw order."""
+    members = active_members(panel)
+    per_member = sheets if isinstance(sheets, list) else [sheets or all_items(9)] * len(members)
+    for member, sheet in zip(members, per_member, strict=True):
+        review.score_submit(
+            actor=member.expert.user,
+            member=member,
+            item_scores=sheet,
+            vetoed_items=list(vetoes),
+            comment="符合标准",
+            now=NOW,
+        )
+
+
+def admitted_entry(city: Any, category: Category, *, library: str = "city", name: str = "机器人编程") -> LibraryEntry:
+    """A course of school A1 admitted by review into the city library (or district A's library)."""
+    sub = submit_course(city, category, library=library, name=name)
+    admin = city.users["city_admin"] if library == "city" else city.users["district_admin"]
+    panel = draw_panel(sub, admin, size=3)
+    score_all(panel)
+    review.panel_decide(actor=admin, panel=panel, now=NOW)
+    return LibraryEntry.objects.get(item__submission=sub)
+
+
+def district_admin_of(district: Region, username: str = "") -> User:
+    user = f.UserFactory(**({"username": username} if username else {}))
+    f.grant(user, Role.DISTRICT_ADMIN, district=district)
+    return user
+
+
+def school_admin_of(school: School) -> User:
+    user = f.UserFactory()
+    f.grant(user, Role.SCHOOL_ADMIN, school=school)
+    return user
+
+
+def outside_teacher(organisation: Organisation | None = None) -> User:
+    return f.teacher_at(kind=TeacherProfile.Kind.OUTSIDE, organisation=organisation)
+
+
+def organisation(district: Region, name: str = "") -> Organisation:
+    n = Organisation.objects.count() + 1
+    return Organisation.objects.create(name=name or f"社会机构{n}", credit_code=f"52360100MJ{n:08d}", district=district)
+
+
+# What "nothing changed" means for a denied request: the rows of every table the catalog writes, and the status of
+# every row that has one.
+COUNTED = (
+    Submission,
+    SubmissionVersion,
+    Panel,
+    PanelMember,
+    Score,
+    Decision,
+    CatalogItem,
+    LibraryEntry,
+    LibraryEntryEvent,
+    Filing,
+    AuditEntry,
+)
+WITH_STATUS = (Submission, Panel, PanelMember, LibraryEntry, Filing)
+
+
+def db_state() -> dict[str, Any]:
+    state: dict[str, Any] = {model.__name__: model.objects.count() for model in COUNTED}
+    for model in WITH_STATUS:
+        state[f"{model.__name__}.status"] = sorted(model.objects.values_list("pk", "status"))
+    state["Submission.version_count"] = sorted(Submission.objects.values_list("pk", "version_count"))
+    return state
+
+
+@contextmanager
+def nothing_changes() -> Iterator[None]:
+    """``with nothing_changes(), pytest.raises(...):`` — the denied call wrote nothing at all."""
+    before = db_state()
+    yield
+    assert db_state() == before
 
 
 # --- proof files (added with test_proofs/test_api_submit/test_pages_submit) -------------------------------------
@@ -208,3 +363,45 @@ def no_writes() -> Iterator[None]:
     before = snapshot()
     yield
     assert snapshot() == before
+
+
+class Libs:
+    """The three-level libraries, built through the services.
+
+    City entries ``city`` and ``other_city`` (school A1's courses, admitted by review); district A's adoption of
+    ``city`` is ``da``, district B's ``db``; school A1 (a district school) picked ``da`` into ``sa1``; school A2,
+    made city-managed (局属), picked ``city`` into ``sa2``.
+    """
+
+    def __init__(self, city: Any) -> None:
+        cat = setup_catalog(experts=4)
+        self.c = city
+        self.a2_admin = school_admin_of(city.a2)
+        self.b_admin = district_admin_of(city.district_b)
+        city.a2.authority = School.Authority.CITY_BUREAU
+        city.a2.save()
+        self.city = admitted_entry(city, cat["categories"]["science"])
+        self.other_city = admitted_entry(city, cat["categories"]["science"], name="创意美术")
+        self.da = libraries.library_adopt(
+            actor=city.users["district_admin"], district=city.district_a, city_entry=self.city, now=NOW
+        )
+        self.db = libraries.library_adopt(actor=self.b_admin, district=city.district_b, city_entry=self.city, now=NOW)
+        self.sa1 = libraries.library_pick(actor=city.users["school_admin"], school=city.a1, entry=self.da, now=NOW)
+        self.sa2 = libraries.library_pick(actor=self.a2_admin, school=city.a2, entry=self.city, now=NOW)
+
+    def set_status(self, entry: LibraryEntry, status: str, actor: Any = None) -> int:
+        actor = (
+            actor
+            or {
+                "city": self.c.users["city_admin"],
+                "district": self.c.users["district_admin"] if entry.region_id == self.c.district_a.pk else self.b_admin,
+                "school": self.c.users["school_admin"] if entry.school_id == self.c.a1.pk else self.a2_admin,
+            }[entry.level]
+        )
+        return libraries.library_set_status(actor=actor, entry=entry, status=status, reason="抽查", now=NOW)
+
+    def usable(self) -> dict[str, bool]:
+        return {
+            "a1": selectors.usable_entries(school=self.c.a1).filter(pk=self.sa1.pk).exists(),
+            "a2": selectors.usable_entries(school=self.c.a2).filter(pk=self.sa2.pk).exists(),
+        }
