@@ -7,11 +7,13 @@ from kehou.catalog import api_admin
 from kehou.catalog.api_submit import (
     PanelSeatViewSet,
     ProofDownloadView,
+    RecusalListView,
     SeatDeclineView,
     SeatScoreView,
     SubmissionProofsView,
     SubmissionReviseView,
     SubmissionViewSet,
+    SubmissionWithdrawView,
 )
 from kehou.core.audit_api import AuditEntryViewSet
 from kehou.orgs.api import DistrictViewSet, SchoolViewSet
@@ -41,6 +43,7 @@ urlpatterns = [
     path("panels/<int:pk>/", api_admin.PanelDetailView.as_view(), name="panel-detail"),
     path("panels/<int:pk>/verify", api_admin.PanelVerifyView.as_view(), name="panel-verify"),
     path("panels/<int:pk>/decide", api_admin.PanelDecideView.as_view(), name="panel-decide"),
+    path("panels/<int:pk>/cancel", api_admin.PanelCancelView.as_view(), name="panel-cancel"),
     path("library/<int:pk>/adopt", api_admin.LibraryAdoptView.as_view(), name="library-entry-adopt"),
     path("library/<int:pk>/pick", api_admin.LibraryPickView.as_view(), name="library-entry-pick"),
     path("library/<int:pk>/status", api_admin.LibraryStatusView.as_view(), name="library-entry-status"),
@@ -53,6 +56,8 @@ urlpatterns = [
     # Submitters and experts (catalog/api_submit.py)
     path("submissions/<int:pk>/revise", SubmissionReviseView.as_view(), name="submission-revise"),
     path("submissions/<int:pk>/proofs", SubmissionProofsView.as_view(), name="submission-proofs"),
+    path("submissions/<int:pk>/withdraw", SubmissionWithdrawView.as_view(), name="submission-withdraw"),
+    path("recusals/", RecusalListView.as_view(), name="recusals"),
     path("proofs/<int:pk>/download", ProofDownloadView.as_view(), name="proof-download"),
     path("panel-seats/<int:pk>/score", SeatScoreView.as_view(), name="panel-seat-score"),
     path("panel-seats/<int:pk>/decline", SeatDeclineView.as_view(), name="panel-seat-decline"),

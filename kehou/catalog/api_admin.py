@@ -34,6 +34,7 @@ from .serializers_admin import (
     FilingSerializer,
     LibraryEntryDetailSerializer,
     LibraryEntrySerializer,
+    PanelCancelSerializer,
     PanelSerializer,
     PickInputSerializer,
     QualityItemSerializer,
@@ -494,3 +495,19 @@ class ReviewPolicyListView(ScopeGuard, generics.ListAPIView):  # type: ignore[ty
             now=clock.now(),
         )
         return Response(ReviewPolicySerializer(policy).data)
+
+
+class PanelCancelView(_ScopedObjectView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return _panels()
+
+    @extend_schema(
+        summary="Cancel an open panel that cannot finish; the submission awaits a new draw",
+        request=PanelCancelSerializer,
+        responses={200: OpenApiResponse(description="the panel, cancelled"), 403: ERRORS, 404: ERRORS, 409: ERRORS},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        panel = self.get_object()  # out of scope: 404 before anything about the body is said
+        data = self.parsed(PanelCancelSerializer)
+        panel = review.panel_cancel(actor=request.user, panel=panel, reason=data["reason"], now=clock.now())
+        return Response({"id": panel.pk, "status": panel.status})

@@ -36,7 +36,7 @@ from kehou.core.scope import Scope
 from kehou.orgs.models import School
 
 from . import selectors_submit as sel
-from .models import PanelMember, ProofFile, Submission, SubmissionVersion
+from .models import ExpertRecusal, PanelMember, ProofFile, Submission, SubmissionVersion
 from .serializers_submit import (
     CourseReviseSerializer,
     CourseSubmissionCreateSerializer,
@@ -46,12 +46,15 @@ from .serializers_submit import (
     DossierSubmissionCreateSerializer,
     ProofOutSerializer,
     ProofUploadSerializer,
+    RecusalOutSerializer,
+    RecusalSerializer,
     ScoreResultSerializer,
     ScoreSerializer,
     SeatDetailSerializer,
     SeatSummarySerializer,
     SubmissionDetailSerializer,
     SubmissionSummarySerializer,
+    WithdrawSerializer,
 )
 from .services import proofs, review, submissions
 
@@ -430,3 +433,69 @@ class SeatDeclineView(_SeatAction):
         body.is_valid(raise_exception=True)
         review.member_decline(actor=request.user, member=seat, reason=body.validated_data["reason"], now=clock.now())
         return Response({"seat": seat.pk, "state": "declined"})
+
+
+class SubmissionWithdrawView(_SubmissionAction):
+    """The submitter withdraws a submission that is not under review."""
+
+    @extend_schema(
+        summary="Withdraw a submission (submitted or returned; not while a panel reviews it)",
+        request=WithdrawSerializer,
+        responses={
+            200: SubmissionDetailSerializer,
+            400: _ERRORS[400],
+            404: _ERRORS[404],
+            409: OpenApiResponse(description="not_withdrawable"),
+        },
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        submission = self.get_object()
+        body = WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        submissions.submission_withdraw(
+            actor=request.user, submission=submission, reason=body.validated_data["reason"], now=clock.now()
+        )
+        return submission_response(request, self.scope, submission.pk)
+
+
+class RecusalListView(ScopeGuard, generics.ListCreateAPIView):  # type: ignore[type-arg]
+    """An expert's declared conflicts of interest; later panel draws leave them out."""
+
+    serializer_class = RecusalOutSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return ExpertRecusal.objects.select_related("school", "organisation", "submission").order_by("-declared_at")
+
+    @extend_schema(summary="My declared recusals (experts)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Declare a recusal for a school, an organisation or a submission",
+        request=RecusalSerializer,
+        responses={201: RecusalOutSerializer, 400: _ERRORS[400], 403: OpenApiResponse(description="not_an_expert")},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from kehou.orgs.models import Organisation
+
+        body = RecusalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+
+        def pick(model: Any, key: str) -> Any:
+            if not data.get(key):
+                return None
+            found = model.objects.filter(pk=data[key]).first()
+            if found is None:
+                raise KehouError(_("Not found."), code="not_found", fields={key: data[key]}, status=404)
+            return found
+
+        recusal = review.recusal_declare(
+            actor=request.user,
+            reason=data["reason"],
+            school=pick(School, "school"),
+            organisation=pick(Organisation, "organisation"),
+            submission=pick(Submission, "submission"),
+            now=clock.now(),
+        )
+        return Response(RecusalOutSerializer(recusal).data, status=status.HTTP_201_CREATED)

@@ -4,6 +4,7 @@ filings of district and school library changes with the city bureau."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from django.conf import settings
@@ -350,7 +351,14 @@ class Score(models.Model):
     comment = models.TextField(_("comment"), max_length=2000)
     scored_at = models.DateTimeField()
 
-    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.through("member__panel__submission", Submission.kehou_scope)
+    # Scores are independent: an expert reads only their own sheet, and the submitter none (the submitter sees the
+    # anonymised comments of a decided panel through the decision); bureaus read them through the submission.
+    kehou_scope: ClassVar[ScopeSpec] = replace(
+        ScopeSpec.through("member__panel__submission", Submission.kehou_scope),
+        expert="member__expert",
+        school=None,
+        owner=None,
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(total_bp__lte=10000), name="score_total_range")]

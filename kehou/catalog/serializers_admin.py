@@ -667,3 +667,7 @@ class VerifySerializer(serializers.Serializer[Any]):
     )
     reproduced = serializers.BooleanField()
     method = serializers.CharField()
+
+
+class PanelCancelSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True)

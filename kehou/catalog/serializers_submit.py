@@ -418,3 +418,23 @@ class ScoreResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class DeclineResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
     seat = serializers.IntegerField()
     state = serializers.ChoiceField(choices=SEAT_STATES, help_text="declined")
+
+
+class WithdrawSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class RecusalSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True)
+    school = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    organisation = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    submission = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class RecusalOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    school = serializers.CharField(source="school.name", default=None)
+    organisation = serializers.CharField(source="organisation.name", default=None)
+    submission = serializers.CharField(source="submission.title", default=None)
+    reason = serializers.CharField()
+    declared_at = serializers.DateTimeField()

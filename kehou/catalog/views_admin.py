@@ -60,7 +60,7 @@ from .serializers_admin import (
     verify_data,
     with_usable,
 )
-from .services import libraries, review, standards
+from .services import libraries, review, standards, submissions
 
 
 # --- small presentation helpers ----------------------------------------------------------------------------------
@@ -460,6 +460,44 @@ class PanelDecideAction(_ActionPage):
 
     def fallback(self, obj: Any) -> str:
         return reverse("portal:review-panel", args=[obj.pk])
+
+
+class PanelCancelAction(_ActionPage):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Panel.objects.select_related("region")
+
+    def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
+        review.panel_cancel(actor=request.user, panel=obj, reason=request.POST.get("reason", ""), now=clock.now())
+        return _("The panel was cancelled; the submission awaits a new draw."), reverse("portal:review")
+
+    def fallback(self, obj: Any) -> str:
+        return reverse("portal:review-panel", args=[obj.pk])
+
+
+class SubmissionWithdrawAction(_ActionPage):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Submission.objects.select_related("library_region", "submitter_school")
+
+    def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
+        submissions.submission_withdraw(
+            actor=request.user, submission=obj, reason=request.POST.get("reason", ""), now=clock.now()
+        )
+        return _("The submission was withdrawn."), reverse("portal:submission", args=[obj.pk])
+
+    def fallback(self, obj: Any) -> str:
+        return reverse("portal:submission", args=[obj.pk])
+
+
+class SeatRecuseAction(_ActionPage):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return PanelMember.objects.select_related("panel__submission")
+
+    def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
+        review.member_recuse(actor=request.user, member=obj, reason=request.POST.get("reason", ""), now=clock.now())
+        return _("Your recusal was recorded and your seat redrawn."), reverse("portal:review-tasks")
+
+    def fallback(self, obj: Any) -> str:
+        return reverse("portal:review-task", args=[obj.pk])
 
 
 class LibraryAdoptAction(_ActionPage):

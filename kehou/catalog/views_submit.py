@@ -307,6 +307,7 @@ class SubmissionDetailPage(ScopedDetailPage):
             "submitter": _submitter_label(obj),
             "may_add_proofs": submitter and is_open,
             "may_revise": submitter and is_open,
+            "may_withdraw": submitter and obj.status in (Submission.Status.SUBMITTED, Submission.Status.RETURNED),
             "proof_form": ProofForm(),
             "max_mb": round(proofs.max_bytes() / 1024 / 1024),
         }

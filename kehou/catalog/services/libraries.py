@@ -50,6 +50,7 @@ def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now
     require_region_admin(actor, district)
     if city_entry.level != LibraryEntry.Level.CITY:
         raise KehouError(_("A district adopts from the city library only."), code="not_a_city_entry")
+    _require_within_district_standard(district, city_entry)
     with transaction.atomic():
         _require_active(city_entry)
         try:
@@ -75,6 +76,23 @@ def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now
             after={"item": entry.item_id, "upstream": city_entry.pk, "filing": filing.pk},
         )
     return entry
+
+
+def _require_within_district_standard(district: Region, city_entry: LibraryEntry) -> None:
+    """A district with its own fee standard adopts only courses whose fee lies within it."""
+    from ..models import FeeStandard
+
+    item = city_entry.item
+    fee = item.version.fee_per_hour_fen
+    standard = FeeStandard.objects.filter(region=district, category_id=item.category_id).first()
+    if standard is None or item.kind != "course" or fee is None:
+        return
+    if not standard.min_fee_fen <= fee <= standard.max_fee_fen:
+        raise KehouError(
+            _("The course's fee is outside your district's fee standard."),
+            code="fee_out_of_standard",
+            fields={"fee_per_hour_fen": fee, "min_fee_fen": standard.min_fee_fen, "max_fee_fen": standard.max_fee_fen},
+        )
 
 
 def available_upstream_for(school: School) -> tuple[str, int]:

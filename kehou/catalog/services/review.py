@@ -67,9 +67,10 @@ def eligible_pool(submission: Submission) -> list[int]:
     if submission.submitter_organisation_id:
         candidates = candidates.exclude(affiliation_organisation_id=submission.submitter_organisation_id)
     candidates = candidates.exclude(user_id=submission.submitter_user_id).exclude(user_id__in=teacher_users)
-    speciality = submission.category.name
+    # Specialities may be recorded by the category's code or its display name.
+    wanted = {submission.category.code, submission.category.name}
     return sorted(
-        pk for pk, specialities in candidates.values_list("pk", "specialities") if speciality in (specialities or [])
+        pk for pk, specialities in candidates.values_list("pk", "specialities") if wanted & set(specialities or [])
     )
 
 
@@ -411,3 +412,64 @@ def ensure_expert(actor: Any) -> ExpertProfile:
     if expert is None or "expert" not in scope_of(actor).roles:
         raise Forbidden(_("Only experts score submissions."), code="not_an_expert")
     return expert
+
+
+def recusal_declare(
+    *,
+    actor: Any,
+    reason: str,
+    now: datetime,
+    school: Any = None,
+    organisation: Any = None,
+    submission: Submission | None = None,
+) -> ExpertRecusal:
+    """An expert declares a conflict of interest; later draws leave them out for that school, organisation or
+    submission. (A seat already held is left with ``member_decline``.)"""
+    expert = ensure_expert(actor)
+    if not reason.strip():
+        raise KehouError(_("Give a reason."), code="reason_required")
+    if school is None and organisation is None and submission is None:
+        raise KehouError(_("Name the school, organisation or submission."), code="recusal_without_target")
+    recusal = ExpertRecusal(
+        expert=expert,
+        school=school,
+        organisation=organisation,
+        submission=submission,
+        reason=reason.strip()[:200],
+        declared_at=now,
+    )
+    recusal.full_clean()
+    with transaction.atomic():
+        recusal.save()
+        audit.record(
+            actor=actor,
+            action="expert.recused",
+            obj=recusal,
+            now=now,
+            school_id=getattr(school, "pk", None),
+            after={
+                "school": getattr(school, "pk", None),
+                "organisation": getattr(organisation, "pk", None),
+                "submission": getattr(submission, "pk", None),
+                "reason": recusal.reason,
+            },
+        )
+    return recusal
+
+
+def member_recuse(*, actor: Any, member: PanelMember, reason: str, now: datetime) -> PanelMember:
+    """An expert on a panel declares a conflict with the submitter: the recusal is recorded for the submitting
+    school or organisation (so later draws leave them out) and the seat is declined and redrawn, in one step."""
+    submission = member.panel.submission
+    with transaction.atomic():
+        recusal_declare(
+            actor=actor,
+            reason=reason,
+            now=now,
+            school=submission.submitter_school,
+            organisation=submission.submitter_organisation,
+            submission=submission
+            if not (submission.submitter_school_id or submission.submitter_organisation_id)
+            else None,
+        )
+        return member_decline(actor=actor, member=member, reason=reason, now=now)

@@ -296,3 +296,36 @@ def submission_revise(
         )
     submission.refresh_from_db()
     return version
+
+
+def submission_withdraw(*, actor: Any, submission: Submission, reason: str, now: datetime) -> Submission:
+    """The submitter withdraws a submission that is not under review (submitted or returned)."""
+    if not reason.strip():
+        raise KehouError(_("Give a reason."), code="reason_required")
+    school = submission.submitter_school
+    scope = scope_of(actor)
+    own = school.pk in scope.school_ids if school is not None else submission.submitter_user_id == actor.pk
+    if not own:
+        raise NotFound(_("Not found."))
+    with transaction.atomic():
+        updated = Submission.objects.filter(
+            pk=submission.pk, status__in=[Submission.Status.SUBMITTED, Submission.Status.RETURNED]
+        ).update(status=Submission.Status.WITHDRAWN, updated_at=now)
+        if not updated:
+            raise Conflict(
+                _("Only a submission that is not under review can be withdrawn."),
+                code="not_withdrawable",
+                fields={"status": Submission.objects.values_list("status", flat=True).get(pk=submission.pk)},
+            )
+        audit.record(
+            actor=actor,
+            action="submission.withdrawn",
+            obj=submission,
+            now=now,
+            school_id=school.pk if school else None,
+            district_id=None if submission.library_region.is_city else submission.library_region_id,
+            before={"status": submission.status},
+            after={"status": Submission.Status.WITHDRAWN, "reason": reason.strip()[:200]},
+        )
+    submission.refresh_from_db()
+    return submission
