@@ -54,23 +54,24 @@ class ScopedListPage(ScopedPage):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         qs = self.get_queryset()
+        columns = list(self.columns)  # once per request: a subclass may build its columns in a property
         if request.GET.get("format") == "xlsx":
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             return xlsx_response(
                 filename=f"{self.export_name}-{stamp}.xlsx",
                 title=str(self.title),
-                headers=[str(h) for h, _fn in self.columns],
-                rows=([fn(obj) for _h, fn in self.columns] for obj in qs.iterator(chunk_size=2000)),
+                headers=[str(h) for h, _fn in columns],
+                rows=([fn(obj) for _h, fn in columns] for obj in qs.iterator(chunk_size=2000)),
             )
         page = Paginator(qs, self.paginate_by).get_page(request.GET.get("page"))
-        rows = [{"cells": [fn(obj) for _h, fn in self.columns], "link": self.row_link(obj)} for obj in page.object_list]
+        rows = [{"cells": [fn(obj) for _h, fn in columns], "link": self.row_link(obj)} for obj in page.object_list]
         query = request.GET.copy()
         query.pop("page", None)
         filters = self.filters()
         shown = {"q", "page", "format"} | {f["name"] for f in filters}
         hidden = [(k, v) for k, v in request.GET.items() if k not in shown and v]
         ctx = self.base_context() | {
-            "headers": [h for h, _fn in self.columns],
+            "headers": [h for h, _fn in columns],
             "rows": rows,
             "page_obj": page,
             "filters": filters,
