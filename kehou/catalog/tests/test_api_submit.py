@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kehou.catalog.models import PanelMember, ProofFile, Score, Submission, SubmissionVersion
+from kehou.catalog.models import ExpertRecusal, PanelMember, ProofFile, Score, Submission, SubmissionVersion
 from kehou.catalog.tests.factories import (
+    SUBMIT_NOW,
     decided,
     drawn_panel,
     no_writes,
@@ -344,6 +345,10 @@ def test_an_oversized_upload_is_refused_before_it_is_read(city: City, cat: Any, 
 # --- experts -------------------------------------------------------------------------------------------------
 @pytest.fixture
 def seat(city: City, cat: Any) -> PanelMember:
+    # The fixture's expert plays the outsider below: their recusal from A1 keeps the (id-dependent) draw off them
+    ExpertRecusal.objects.create(
+        expert=city.users["expert"].expert_profile, school=city.a1, reason="回避", declared_at=SUBMIT_NOW
+    )
     sub = submitted_course(city)
     post_proof(api_as(city.users["school_admin"]), sub, tiny_pdf())
     panel = drawn_panel(sub, city.users["city_admin"], size=3)

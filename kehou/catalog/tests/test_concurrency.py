@@ -62,7 +62,7 @@ class Race:
 
         def worker(i: int, call: Callable[[], Any]) -> None:
             try:
-                barrier.wait(timeout=10)
+                barrier.wait(timeout=60)  # generous: CI machines are shared and slow
                 results[i] = call()
             except Exception as exc:
                 results[i] = exc
@@ -138,7 +138,8 @@ def test_two_draws_for_the_same_submission_at_once_yield_one_panel(city: City, r
         return lambda: review.panel_draw(actor=admin, submission=sub, now=NOW, size=3, seed=seed)
 
     results = race.run(draw_as(admins[0], "x"), draw_as(admins[1], "y"))
-    assert outcome(results) == ["not_awaiting_review", "ok"]
+    # The loser sees the submission already in review, or (PostgreSQL, both past the row lock) the open panel
+    assert outcome(results) in (["not_awaiting_review", "ok"], ["ok", "panel_exists"])
     assert race.read(lambda: (Panel.objects.count(), PanelMember.objects.count())) == (1, 3)
 
 
