@@ -121,6 +121,7 @@ class PanelDrawView(_ScopedObjectView):
         submission = self.get_object()
         data = self.parsed(DrawInputSerializer)
         panel = review.panel_draw(actor=request.user, submission=submission, size=data.get("size"), now=clock.now())
+        panel.submission.refresh_from_db()  # now in review
         return Response(PanelSerializer(panel, context={"scope": self.scope}).data, status=status.HTTP_201_CREATED)
 
 

@@ -338,6 +338,11 @@ def panel_decide(*, actor: Any, panel: Panel, now: datetime) -> Decision:
     region = panel.region
     require_region_admin(actor, region)
     with transaction.atomic():
+        status_now = Panel.objects.values_list("status", flat=True).get(pk=panel.pk)
+        if status_now == Panel.Status.DECIDED:
+            raise Conflict(_("This panel has already been decided."), code="already_decided")
+        if status_now != Panel.Status.OPEN:
+            raise Conflict(_("The panel is closed."), code="panel_closed")
         members = list(panel.members.filter(status=PanelMember.Status.ACTIVE).select_related("score"))
         missing = [m.pk for m in members if not hasattr(m, "score")]
         if missing or len(members) < panel.size:
@@ -407,13 +412,6 @@ def _admit(*, submission: Submission, version_number: int, now: datetime) -> Lib
     )
 
 
-def ensure_expert(actor: Any) -> ExpertProfile:
-    expert = getattr(actor, "expert_profile", None)
-    if expert is None or "expert" not in scope_of(actor).roles:
-        raise Forbidden(_("Only experts score submissions."), code="not_an_expert")
-    return expert
-
-
 def recusal_declare(
     *,
     actor: Any,
@@ -425,9 +423,13 @@ def recusal_declare(
 ) -> ExpertRecusal:
     """An expert declares a conflict of interest; later draws leave them out for that school, organisation or
     submission. (A seat already held is left with ``member_decline``.)"""
-    expert = ensure_expert(actor)
+    expert = getattr(actor, "expert_profile", None)
+    if expert is None or "expert" not in scope_of(actor).roles:
+        raise Forbidden(_("Only experts declare recusals."), code="not_an_expert")
     if not reason.strip():
         raise KehouError(_("Give a reason."), code="reason_required")
+    if submission is not None and not scope_of(actor).may_see(submission):
+        raise NotFound(_("Not found."))
     if school is None and organisation is None and submission is None:
         raise KehouError(_("Name the school, organisation or submission."), code="recusal_without_target")
     recusal = ExpertRecusal(

@@ -300,13 +300,13 @@ def submission_revise(
 
 def submission_withdraw(*, actor: Any, submission: Submission, reason: str, now: datetime) -> Submission:
     """The submitter withdraws a submission that is not under review (submitted or returned)."""
-    if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required")
     school = submission.submitter_school
     scope = scope_of(actor)
     own = school.pk in scope.school_ids if school is not None else submission.submitter_user_id == actor.pk
     if not own:
         raise NotFound(_("Not found."))
+    if not reason.strip():
+        raise KehouError(_("Give a reason."), code="reason_required")
     with transaction.atomic():
         updated = Submission.objects.filter(
             pk=submission.pk, status__in=[Submission.Status.SUBMITTED, Submission.Status.RETURNED]
