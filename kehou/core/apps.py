@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import openapi  # noqa: F401  (registers the OpenAPI authentication extensions)
+        from . import (
+            openapi,  # noqa: F401  (registers the OpenAPI authentication extensions)
+            sqlite,
+        )
+
+        sqlite.connect()

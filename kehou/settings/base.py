@@ -107,12 +107,9 @@ else:
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA busy_timeout=20000;"
-                ),
+                # WAL is a property of the database file: kehou.core.sqlite switches it on once, because asking
+                # for it on every new connection fails with "database is locked" while another one writes.
+                "init_command": "PRAGMA busy_timeout=20000;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;",
             },
         }
     }

@@ -51,8 +51,33 @@ def test_embedded_sqlite_mode_uses_wal_immediate_and_busy_timeout():
     if not db["ENGINE"].endswith("sqlite3"):
         pytest.skip("this run is on PostgreSQL; the SQLite run checks the embedded mode")
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
     assert "busy_timeout" in db["OPTIONS"]["init_command"]
+
+
+def test_a_sqlite_database_file_is_switched_to_wal_once(tmp_path):
+    import sqlite3
+    from types import SimpleNamespace
+
+    from kehou.core.sqlite import ensure_wal
+
+    path = tmp_path / "kehou.sqlite3"
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+    class Wrapper(SimpleNamespace):
+        def cursor(self):
+            import contextlib
+
+            @contextlib.contextmanager
+            def cm():
+                cur = raw.cursor()
+                yield cur
+                cur.close()
+
+            return cm()
+
+    ensure_wal(None, Wrapper(vendor="sqlite", settings_dict={"NAME": str(path)}))
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_production_hasher_is_argon2():
