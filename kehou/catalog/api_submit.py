@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -412,7 +413,8 @@ class SeatScoreView(_SeatAction):
             now=clock.now(),
         )
         return Response(
-            {"seat": seat.pk, "total_bp": score.total_bp, "scored_at": score.scored_at}, status=status.HTTP_201_CREATED
+            {"seat": seat.pk, "total_bp": score.total_bp, "scored_at": timezone.localtime(score.scored_at)},
+            status=status.HTTP_201_CREATED,
         )
 
 

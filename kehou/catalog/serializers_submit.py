@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -379,7 +380,11 @@ class SeatSummarySerializer(serializers.ModelSerializer[PanelMember]):
 
     @extend_schema_field(SeatPanelSerializer)
     def get_panel(self, obj: PanelMember) -> dict[str, Any]:
-        return {"round": obj.panel.round, "status": obj.panel.status, "drawn_at": obj.panel.drawn_at}
+        return {
+            "round": obj.panel.round,
+            "status": obj.panel.status,
+            "drawn_at": timezone.localtime(obj.panel.drawn_at),
+        }
 
     @extend_schema_field(SeatSubmissionSerializer)
     def get_submission(self, obj: PanelMember) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -52,7 +53,8 @@ class TokenView(APIView):
             identifier=data.validated_data["username"], password=data.validated_data["password"], now=now
         )
         issued = services.token_issue(user=user, now=now)
-        return Response({"token": issued.raw, "expires_at": issued.token.expires_at}, status=status.HTTP_201_CREATED)
+        expires_at = timezone.localtime(issued.token.expires_at)  # the platform answers in Asia/Shanghai
+        return Response({"token": issued.raw, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke the bearer token in use")
     def delete(self, request: Request) -> Response:
