@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehou.core.scope import Scope, ScopeSpec
 
@@ -135,7 +136,7 @@ class Submission(models.Model):
         RETURNED = "returned", _("Returned for revision")
         ADMITTED = "admitted", _("Admitted")
         REJECTED = "rejected", _("Rejected")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("submission", "Withdrawn")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     library_region = models.ForeignKey(
