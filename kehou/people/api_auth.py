@@ -20,7 +20,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        from .services import token_lookup
+        from .services import token_lookup, token_touch
 
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
@@ -40,6 +40,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise TokenError(_("The token has expired."), "token_expired")
         if not token.user.is_active:
             raise TokenError(_("The account is disabled."), "account_disabled")
+        token_touch(token=token, now=now)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
@@ -165,6 +165,16 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
 
 def token_lookup(raw: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user").filter(key_hash=_sha256(raw)).first()
+
+
+TOKEN_TOUCH_SECONDS = 300
+
+
+def token_touch(*, token: ApiToken, now: datetime) -> None:
+    """Record when a token was last used, at most every five minutes (not a write on every request)."""
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=TOKEN_TOUCH_SECONDS))
+    ).update(last_used_at=now)
 
 
 def token_revoke(*, actor: User, token: ApiToken, now: datetime) -> None:

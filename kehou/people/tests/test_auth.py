@@ -408,3 +408,23 @@ def test_a_stale_token_in_the_header_does_not_block_getting_a_new_one(user: User
     refused = client.delete(TOKEN_URL)
     assert refused.status_code == 401
     assert error_code(refused) == "token_expired"
+
+
+def test_token_use_is_recorded_at_most_every_five_minutes(user: User, frozen: Clock) -> None:
+    raw = token_for("wang").json()["token"]
+    token = ApiToken.objects.get(user=user)
+    assert token.last_used_at is None
+    # When the token is used, its last use is recorded
+    assert bearer(raw).get("/api/v1/me/").status_code == 200
+    first = frozen.now
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    # Within five minutes a further use writes nothing; after that it moves on
+    frozen.advance(minutes=4)
+    bearer(raw).get("/api/v1/me/")
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    later = frozen.advance(minutes=2)
+    bearer(raw).get("/api/v1/me/")
+    token.refresh_from_db()
+    assert token.last_used_at == later
