@@ -14,8 +14,9 @@ from kehou.core import audit
 from kehou.core.errors import Conflict, KehouError, NotFound
 from kehou.orgs.models import Region, School
 
-from ..models import Filing, LibraryEntry, LibraryEntryEvent
-from .common import require_region_admin, scope_of
+from ..models import Filing, LibraryEntry, LibraryEntryEvent, Submission
+from .common import city_region, require_region_admin, scope_of
+from .submissions import check_fee
 
 _CHANGE_FOR_STATUS: dict[str, str] = {
     LibraryEntry.Status.SUSPENDED: Filing.Change.SUSPENDED,
@@ -43,63 +44,60 @@ def _require_active(entry: LibraryEntry) -> None:
         pk = current.upstream_id
 
 
+def _add_downstream(
+    *, actor: Any, upstream: LibraryEntry, now: datetime, action: str, already: str, **binding: Any
+) -> LibraryEntry:
+    """Copy an active entry one level down (a district adopts, a school picks), file it with the city, audit it."""
+    with transaction.atomic():
+        _require_active(upstream)
+        try:
+            with transaction.atomic():
+                entry = LibraryEntry.objects.create(
+                    item=upstream.item, upstream=upstream, added_at=now, status_changed_at=now, **binding
+                )
+        except IntegrityError as exc:
+            raise Conflict(already, code="already_in_library") from exc
+        filing = _file(entry=entry, change=Filing.Change.ADDED, actor=actor, now=now)
+        audit.record(
+            actor=actor,
+            action=action,
+            obj=entry,
+            now=now,
+            school_id=entry.school_id,
+            district_id=filing.district_id,
+            after={"item": entry.item_id, "upstream": upstream.pk, "filing": filing.pk},
+        )
+    return entry
+
+
 def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now: datetime) -> LibraryEntry:
-    """A district bureau adopts an active city-library entry into its district library (filed with the city)."""
+    """A district bureau adopts an active city-library entry into its district library (filed with the city).
+
+    A district with its own fee standard adopts only courses whose fee lies within it."""
     if district.is_city:
         raise KehouError(_("Only a district adopts from the city library."), code="not_a_district")
     require_region_admin(actor, district)
     if city_entry.level != LibraryEntry.Level.CITY:
         raise KehouError(_("A district adopts from the city library only."), code="not_a_city_entry")
-    _require_within_district_standard(district, city_entry)
-    with transaction.atomic():
-        _require_active(city_entry)
-        try:
-            with transaction.atomic():
-                entry = LibraryEntry.objects.create(
-                    item=city_entry.item,
-                    level=LibraryEntry.Level.DISTRICT,
-                    region=district,
-                    upstream=city_entry,
-                    source=LibraryEntry.Source.ADOPTED,
-                    added_at=now,
-                    status_changed_at=now,
-                )
-        except IntegrityError as exc:
-            raise Conflict(_("The district library already has this entry."), code="already_in_library") from exc
-        filing = _file(entry=entry, change=Filing.Change.ADDED, actor=actor, now=now)
-        audit.record(
-            actor=actor,
-            action="library.adopted",
-            obj=entry,
-            now=now,
-            district_id=district.pk,
-            after={"item": entry.item_id, "upstream": city_entry.pk, "filing": filing.pk},
-        )
-    return entry
-
-
-def _require_within_district_standard(district: Region, city_entry: LibraryEntry) -> None:
-    """A district with its own fee standard adopts only courses whose fee lies within it."""
-    from ..models import FeeStandard
-
     item = city_entry.item
-    fee = item.version.fee_per_hour_fen
-    standard = FeeStandard.objects.filter(region=district, category_id=item.category_id).first()
-    if standard is None or item.kind != "course" or fee is None:
-        return
-    if not standard.min_fee_fen <= fee <= standard.max_fee_fen:
-        raise KehouError(
-            _("The course's fee is outside your district's fee standard."),
-            code="fee_out_of_standard",
-            fields={"fee_per_hour_fen": fee, "min_fee_fen": standard.min_fee_fen, "max_fee_fen": standard.max_fee_fen},
-        )
+    if item.kind == Submission.Kind.COURSE and item.version.fee_per_hour_fen is not None:
+        check_fee(district, item.category, item.version.fee_per_hour_fen)
+    return _add_downstream(
+        actor=actor,
+        upstream=city_entry,
+        now=now,
+        action="library.adopted",
+        already=_("The district library already has this entry."),
+        level=LibraryEntry.Level.DISTRICT,
+        region=district,
+        source=LibraryEntry.Source.ADOPTED,
+    )
 
 
 def available_upstream_for(school: School) -> tuple[str, int]:
     """The library a school may pick from: the city's (局属 and other city-managed schools) or its district's."""
     if school.uses_city_library:
-        city = Region.objects.get(kind=Region.Kind.CITY)
-        return LibraryEntry.Level.CITY, city.pk
+        return LibraryEntry.Level.CITY, city_region().pk
     return LibraryEntry.Level.DISTRICT, school.district_id
 
 
@@ -116,32 +114,16 @@ def library_pick(*, actor: Any, school: School, entry: LibraryEntry, now: dateti
             code="entry_not_available",
             fields={"entry": entry.pk},
         )
-    with transaction.atomic():
-        _require_active(entry)
-        try:
-            with transaction.atomic():
-                picked = LibraryEntry.objects.create(
-                    item=entry.item,
-                    level=LibraryEntry.Level.SCHOOL,
-                    school=school,
-                    upstream=entry,
-                    source=LibraryEntry.Source.PICKED,
-                    added_at=now,
-                    status_changed_at=now,
-                )
-        except IntegrityError as exc:
-            raise Conflict(_("The school library already has this entry."), code="already_in_library") from exc
-        filing = _file(entry=picked, change=Filing.Change.ADDED, actor=actor, now=now)
-        audit.record(
-            actor=actor,
-            action="library.picked",
-            obj=picked,
-            now=now,
-            school_id=school.pk,
-            district_id=school.district_id,
-            after={"item": entry.item_id, "upstream": entry.pk, "filing": filing.pk},
-        )
-    return picked
+    return _add_downstream(
+        actor=actor,
+        upstream=entry,
+        now=now,
+        action="library.picked",
+        already=_("The school library already has this entry."),
+        level=LibraryEntry.Level.SCHOOL,
+        school=school,
+        source=LibraryEntry.Source.PICKED,
+    )
 
 
 def _require_entry_admin(actor: Any, entry: LibraryEntry) -> None:
