@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehou.core import clock
+from kehou.core.api import parse_id
 from kehou.core.errors import KehouError
 from kehou.core.money import fen_to_yuan_str, yuan_str_to_fen
 from kehou.core.scope import Scope
@@ -80,10 +81,6 @@ def local(dt: Any) -> str:
 def submitter_label(s: Submission) -> str:
     submitter = s.submitter_school or s.submitter_organisation
     return submitter.name if submitter else s.submitter_user.full_name
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def reasons_text(decision: Decision | dict[str, Any]) -> list[str]:
@@ -439,7 +436,7 @@ class ReviewDrawAction(_ActionPage):
         return Submission.objects.select_related("library_region")
 
     def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
-        size = _int(request.POST.get("size", "").strip())
+        size = parse_id(request.POST.get("size", "").strip())
         panel = review.panel_draw(actor=request.user, submission=obj, size=size, now=clock.now())
         return _("A panel of %(n)s experts was drawn.") % {"n": panel.size}, reverse(
             "portal:review-panel", args=[panel.pk]
@@ -526,7 +523,7 @@ class LibraryPickAction(_ActionPage):
         return LibraryEntry.objects.select_related("item", "upstream")
 
     def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
-        school_id = _int(request.POST.get("school", "").strip())
+        school_id = parse_id(request.POST.get("school", "").strip())
         if school_id is None and len(self.scope.school_ids) == 1:
             school_id = next(iter(self.scope.school_ids))
         school = School.objects.select_related("district").filter(pk=school_id).first() if school_id else None
@@ -624,7 +621,7 @@ class LibraryPage(ScopedListPage):
             scope=scope,
             level=g.get("level", ""),
             district_code=g.get("district", ""),
-            school_id=_int(g.get("school", "")),
+            school_id=parse_id(g.get("school", "")),
             kind=g.get("kind", ""),
             category=g.get("category", ""),
             status=g.get("status", ""),
@@ -893,7 +890,7 @@ class StandardsPage(ScopedListPage):
         if region is None:
             raise KehouError(_("Choose where the standard applies."), code="region_required")
         if action == "policy":
-            values = {k: _int(p.get(k, "").strip()) for k in ("panel_size",)}
+            values = {k: parse_id(p.get(k, "").strip()) for k in ("panel_size",)}
             admit, back = _points_to_bp(p.get("admit", "")), _points_to_bp(p.get("back", ""))
             if values["panel_size"] is None or admit is None or back is None:
                 raise KehouError(_("Fill in the panel size and both thresholds."), code="invalid_review_policy")

@@ -52,11 +52,16 @@ class ScopedListAPIView(ScopeGuard, generics.ListAPIView):  # type: ignore[type-
     pass
 
 
-class ScopedRetrieveAPIView(ScopeGuard, generics.RetrieveAPIView):  # type: ignore[type-arg]
-    pass
-
-
 MAX_ID = 2**63 - 1
+
+
+def parse_id(text: str) -> int | None:
+    """A non-negative integer from user text: ASCII digits only ("²" and "１" are digits to str.isdigit but not
+    ids), within 64 bits (SQLite overflows beyond); None otherwise."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        return None
+    return int(value)
 
 
 def query_int(request: Request, name: str) -> int | None:
@@ -70,4 +75,4 @@ def query_int(request: Request, name: str) -> int | None:
     return number
 
 
-__all__ = ["ScopeGuard", "ScopedListAPIView", "ScopedReadOnlyViewSet", "ScopedRetrieveAPIView", "mixins"]
+__all__ = ["ScopeGuard", "ScopedListAPIView", "ScopedReadOnlyViewSet", "mixins", "parse_id", "query_int"]

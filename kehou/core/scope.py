@@ -96,19 +96,6 @@ class Scope:
     roles: frozenset[str] = field(default_factory=frozenset)
 
     # --- reading --------------------------------------------------------------------------------
-    @property
-    def is_empty(self) -> bool:
-        return not (
-            self.everything
-            or self.district_ids
-            or self.school_ids
-            or self.operator_school_ids
-            or self.teacher_ids
-            or self.pupil_ids
-            or self.expert_ids
-            or self.user_id
-        )
-
     def q_for(self, model: type[models.Model]) -> Q:
         spec: ScopeSpec | None = getattr(model, "kehou_scope", None)
         if spec is None:

@@ -106,7 +106,11 @@ def sms_code_send(*, phone: str, now: datetime) -> None:
         )
         if not User.objects.filter(phone=phone, is_active=True).exists():
             return
-        text = _("Your Kehou login code is %(code)s, valid for 5 minutes.") % {"code": code}
+        minutes = max(1, settings.KEHOU_SMS_CODE_TTL_SECONDS // 60)
+        text = _("Your Kehou login code is %(code)s, valid for %(minutes)d minutes.") % {
+            "code": code,
+            "minutes": minutes,
+        }
         transaction.on_commit(lambda: sms.get_backend().send(phone=phone, text=text))
 
 

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kehou.core.api import parse_id
 from kehou.core.masking import mask_phone, mask_student_number
 from kehou.core.scope import Scope
 from kehou.orgs import selectors as org_selectors
@@ -15,11 +16,6 @@ from kehou.portal.templatetags.kehou_ui import grade_name
 
 from . import selectors
 from .models import Pupil, TeacherProfile
-
-
-def _int(value: str) -> int | None:
-    # ASCII digits only ("²".isdigit() is true but int() refuses it) and within 64 bits (SQLite overflows beyond).
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class PupilListPage(ScopedListPage):
@@ -58,9 +54,9 @@ class PupilListPage(ScopedListPage):
         return selectors.pupil_list(
             scope=scope,
             search=g.get("q", "").strip(),
-            school_id=_int(g.get("school", "")),
+            school_id=parse_id(g.get("school", "")),
             district_code=g.get("district", ""),
-            grade=_int(g.get("grade", "")),
+            grade=parse_id(g.get("grade", "")),
             class_name=g.get("class_name", "").strip(),
         )
 
