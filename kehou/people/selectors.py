@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from kehou.core.masking import mask_phone, mask_student_number
 from kehou.core.scope import Scope
 
 from .models import Guardian, Pupil, Role, RoleAssignment, TeacherProfile, User
@@ -118,3 +119,23 @@ def school_class_summary(*, scope: Scope, school_id: int) -> list[dict[str, Any]
         .order_by("grade", "class_name")
     )
     return list(rows)
+
+
+# --- personal data as a viewer may see it (full or masked): the one place pages, exports and the API ask -------
+def shown_student_number(*, scope: Scope, pupil: Pupil) -> str:
+    if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
+        return pupil.student_number
+    return mask_student_number(pupil.student_number)
+
+
+def shown_guardian_phone(*, scope: Scope, guardian: Guardian, pupil: Pupil) -> str:
+    if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
+        return guardian.user.phone or ""
+    return mask_phone(guardian.user.phone)
+
+
+def shown_teacher_phone(*, scope: Scope, teacher: TeacherProfile) -> str:
+    """A teacher's phone is shown in full to the admins of a school they teach at."""
+    if any(scope.may_see_personal_data(school_id=s.pk) for s in teacher.schools.all()):
+        return teacher.user.phone or ""
+    return mask_phone(teacher.user.phone)

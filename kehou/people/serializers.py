@@ -4,10 +4,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from kehou.core.masking import mask_phone, mask_student_number
 from kehou.core.scope import Scope
 from kehou.core.serializers import StrictSerializer
 
+from . import selectors
 from .models import Guardian, Pupil, TeacherProfile
 
 
@@ -26,10 +26,7 @@ class GuardianSerializer(serializers.ModelSerializer[Guardian]):
         fields = ["id", "name", "relation", "phone"]
 
     def get_phone(self, obj: Guardian) -> str:
-        pupil = obj.pupil
-        if _scope(self).may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
-            return obj.user.phone or ""
-        return mask_phone(obj.user.phone)
+        return selectors.shown_guardian_phone(scope=_scope(self), guardian=obj, pupil=obj.pupil)
 
 
 class StudentSerializer(serializers.ModelSerializer[Pupil]):
@@ -42,9 +39,7 @@ class StudentSerializer(serializers.ModelSerializer[Pupil]):
         fields = ["id", "student_number", "name", "gender", "birth_date", "school", "grade", "class_name", "guardians"]
 
     def get_student_number(self, obj: Pupil) -> str:
-        if _scope(self).may_see_personal_data(school_id=obj.school_id, pupil_id=obj.pk):
-            return obj.student_number
-        return mask_student_number(obj.student_number)
+        return selectors.shown_student_number(scope=_scope(self), pupil=obj)
 
     def get_school(self, obj: Pupil) -> dict[str, Any]:
         s = obj.school
@@ -85,10 +80,7 @@ class TeacherSerializer(serializers.ModelSerializer[TeacherProfile]):
         fields = ["id", "name", "kind", "organisation", "subjects", "phone", "schools"]
 
     def get_phone(self, obj: TeacherProfile) -> str:
-        scope = _scope(self)
-        if any(scope.may_see_personal_data(school_id=s.pk) for s in obj.schools.all()):
-            return obj.user.phone or ""
-        return mask_phone(obj.user.phone)
+        return selectors.shown_teacher_phone(scope=_scope(self), teacher=obj)
 
     def get_schools(self, obj: TeacherProfile) -> list[dict[str, Any]]:
         return [{"id": s.pk, "code": s.code, "name": s.name} for s in obj.schools.all()]

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kehou.core.api import parse_id
-from kehou.core.masking import mask_phone, mask_student_number
 from kehou.core.scope import Scope
 from kehou.orgs import selectors as org_selectors
 from kehou.orgs.models import School
@@ -28,14 +27,12 @@ class PupilListPage(ScopedListPage):
         scope = self.scope
 
         def number(p: Pupil) -> str:
-            if scope.may_see_personal_data(school_id=p.school_id, pupil_id=p.pk):
-                return p.student_number
-            return mask_student_number(p.student_number)
+            return selectors.shown_student_number(scope=scope, pupil=p)
 
         def guardians(p: Pupil) -> str:
-            show = scope.may_see_personal_data(school_id=p.school_id, pupil_id=p.pk)
             return "；".join(
-                f"{g.user.full_name}（{g.get_relation_display()}）{g.user.phone if show else mask_phone(g.user.phone)}"
+                f"{g.user.full_name}（{g.get_relation_display()}）"
+                f"{selectors.shown_guardian_phone(scope=scope, guardian=g, pupil=p)}"
                 for g in p.guardians.all()
             )
 
@@ -99,14 +96,14 @@ class PupilDetailPage(ScopedDetailPage):
         return Pupil.objects.select_related("school", "school__district").prefetch_related("guardians__user")
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
-        show = self.scope.may_see_personal_data(school_id=obj.school_id, pupil_id=obj.pk)
+        scope = self.scope
         return {
-            "student_number": obj.student_number if show else mask_student_number(obj.student_number),
+            "student_number": selectors.shown_student_number(scope=scope, pupil=obj),
             "guardians": [
                 {
                     "name": g.user.full_name,
                     "relation": g.get_relation_display(),
-                    "phone": g.user.phone if show else mask_phone(g.user.phone),
+                    "phone": selectors.shown_guardian_phone(scope=scope, guardian=g, pupil=obj),
                 }
                 for g in obj.guardians.all()
             ],
@@ -123,9 +120,7 @@ class TeacherListPage(ScopedListPage):
         scope = self.scope
 
         def phone(t: TeacherProfile) -> str:
-            if any(scope.may_see_personal_data(school_id=s.pk) for s in t.schools.all()):
-                return t.user.phone or ""
-            return mask_phone(t.user.phone)
+            return selectors.shown_teacher_phone(scope=scope, teacher=t)
 
         return (
             (_("Name"), lambda t: t.user.full_name),
