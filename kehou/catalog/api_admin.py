@@ -20,7 +20,7 @@ from kehou.core import clock
 from kehou.core.api import ScopedListAPIView, ScopedReadOnlyViewSet, ScopeGuard, query_int
 from kehou.core.errors import KehouError
 from kehou.core.scope import Scope
-from kehou.orgs.models import Region, School
+from kehou.orgs.models import Region
 
 from . import selectors
 from .models import Category, FeeStandard, Filing, LibraryEntry, Panel, QualityItem, ReviewPolicy, Submission
@@ -254,33 +254,9 @@ class LibraryAdoptView(_ScopedObjectView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         entry = self.get_object()
         code = self.parsed(AdoptInputSerializer).get("district")
-        district = _district_of(self.scope, code)
+        district = selectors.district_named(scope=self.scope, code=code)
         adopted = libraries.library_adopt(actor=request.user, district=district, city_entry=entry, now=clock.now())
         return _entry_response(adopted, status_code=status.HTTP_201_CREATED)
-
-
-def _district_of(scope: Scope, code: str | None) -> Region:
-    """The district named, or the caller's own district when they administer exactly one."""
-    if code:
-        region = Region.objects.filter(code=code).exclude(kind=Region.Kind.CITY).first()
-        if region is None:
-            raise KehouError(_("No such district."), code="unknown_district", fields={"district": code})
-        return region
-    if len(scope.district_ids) == 1:
-        return Region.objects.get(pk=next(iter(scope.district_ids)))
-    raise KehouError(_("Name the district."), code="district_required", fields={"district": None})
-
-
-def _school_of(scope: Scope, school_id: int | None) -> School:
-    """The school named, or the caller's own school when they administer exactly one."""
-    if school_id is None:
-        if len(scope.school_ids) != 1:
-            raise KehouError(_("Name the school."), code="school_required", fields={"school": None})
-        school_id = next(iter(scope.school_ids))
-    school = School.objects.select_related("district").filter(pk=school_id).first()
-    if school is None:
-        raise KehouError(_("No such school."), code="unknown_school", fields={"school": school_id})
-    return school
 
 
 class LibraryPickView(_ScopedObjectView):
@@ -299,7 +275,7 @@ class LibraryPickView(_ScopedObjectView):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         entry = self.get_object()
-        school = _school_of(self.scope, self.parsed(PickInputSerializer).get("school"))
+        school = selectors.school_named(scope=self.scope, school_id=self.parsed(PickInputSerializer).get("school"))
         picked = libraries.library_pick(actor=request.user, school=school, entry=entry, now=clock.now())
         return _entry_response(picked, status_code=status.HTTP_201_CREATED)
 

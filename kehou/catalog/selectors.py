@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
+from kehou.core.errors import KehouError
 from kehou.core.scope import Scope
-from kehou.orgs.models import School
+from kehou.orgs.models import Region, School
 
-from .models import Filing, LibraryEntry, Panel, PanelMember, Submission
+from .models import Filing, LibraryEntry, Panel, Submission
 
 ACTIVE = LibraryEntry.Status.ACTIVE
 
@@ -90,14 +92,6 @@ def panel_list(*, scope: Scope, status: str = "") -> QuerySet[Panel]:
     return qs
 
 
-def my_seats(*, expert_id: int) -> QuerySet[PanelMember]:
-    return (
-        PanelMember.objects.filter(expert_id=expert_id)
-        .select_related("panel", "panel__submission", "panel__submission__category")
-        .order_by("-panel__drawn_at")
-    )
-
-
 def filing_list(*, scope: Scope, status: str = "", district_code: str = "") -> QuerySet[Filing]:
     qs = scope.filter(Filing.objects.select_related("entry", "entry__item", "district", "school", "filed_by"))
     if status:
@@ -105,3 +99,28 @@ def filing_list(*, scope: Scope, status: str = "", district_code: str = "") -> Q
     if district_code:
         qs = qs.filter(district__code=district_code)
     return qs.order_by("-filed_at", "-pk")
+
+
+# --- the district or school an admin acts for (named, or their only one) ----------------------------------
+def district_named(*, scope: Scope, code: str | None) -> Region:
+    """The district named, or the caller's own district when they administer exactly one."""
+    if code:
+        region = Region.objects.filter(code=code).exclude(kind=Region.Kind.CITY).first()
+        if region is None:
+            raise KehouError(_("No such district."), code="unknown_district", fields={"district": code})
+        return region
+    if len(scope.district_ids) == 1:
+        return Region.objects.get(pk=next(iter(scope.district_ids)))
+    raise KehouError(_("Name the district."), code="district_required", fields={"district": None})
+
+
+def school_named(*, scope: Scope, school_id: int | None) -> School:
+    """The school named, or the caller's own school when they administer exactly one."""
+    if school_id is None:
+        if len(scope.school_ids) != 1:
+            raise KehouError(_("Name the school."), code="school_required", fields={"school": None})
+        school_id = next(iter(scope.school_ids))
+    school = School.objects.select_related("district").filter(pk=school_id).first()
+    if school is None:
+        raise KehouError(_("No such school."), code="unknown_school", fields={"school": school_id})
+    return school

@@ -16,6 +16,7 @@ from kehou.people.models import TeacherProfile
 
 from . import selectors
 from .models import Decision, Panel, PanelMember, ProofFile, QualityItem, Submission, SubmissionVersion
+from .services.common import city_region
 from .services.proofs import may_submit_for
 
 
@@ -24,8 +25,9 @@ def submission_list(
 ) -> QuerySet[Submission]:
     """The catalog's submission list; ``library`` is ``city``, ``district`` or a region code."""
     if library == "city":
-        city = Region.objects.filter(kind=Region.Kind.CITY).values_list("code", flat=True).first() or "-"
-        return selectors.submission_list(scope=scope, status=status, kind=kind, library=city, search=search)
+        return selectors.submission_list(
+            scope=scope, status=status, kind=kind, library=city_region().code, search=search
+        )
     qs = selectors.submission_list(
         scope=scope, status=status, kind=kind, library="" if library == "district" else library, search=search
     )
@@ -136,10 +138,6 @@ def teachers_nameable(*, actor: Any, school: School | None) -> QuerySet[TeacherP
         .select_related("user")
         .order_by("user__full_name", "pk")
     )
-
-
-def submitter_schools(scope: Scope) -> list[School]:
-    return list(School.objects.filter(pk__in=scope.school_ids).select_related("district").order_by("code"))
 
 
 def is_outside_teacher(actor: Any) -> bool:

@@ -34,6 +34,7 @@ from kehou.orgs import selectors as org_selectors
 from kehou.orgs.models import Region, School
 from kehou.portal.pages import ScopedDetailPage, ScopedListPage, ScopedPage
 
+from . import selectors
 from .models import (
     Category,
     Decision,
@@ -502,12 +503,7 @@ class LibraryAdoptAction(_ActionPage):
         return LibraryEntry.objects.select_related("item", "upstream")
 
     def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
-        code = request.POST.get("district", "").strip()
-        district = Region.objects.filter(code=code).exclude(kind=Region.Kind.CITY).first() if code else None
-        if district is None and len(self.scope.district_ids) == 1:
-            district = Region.objects.get(pk=next(iter(self.scope.district_ids)))
-        if district is None:
-            raise KehouError(_("Name the district."), code="district_required")
+        district = selectors.district_named(scope=self.scope, code=request.POST.get("district", "").strip())
         libraries.library_adopt(actor=request.user, district=district, city_entry=obj, now=clock.now())
         return _("%(item)s was adopted into the library of %(d)s and filed with the city.") % {
             "item": obj.item.name,
@@ -523,12 +519,7 @@ class LibraryPickAction(_ActionPage):
         return LibraryEntry.objects.select_related("item", "upstream")
 
     def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
-        school_id = parse_id(request.POST.get("school", "").strip())
-        if school_id is None and len(self.scope.school_ids) == 1:
-            school_id = next(iter(self.scope.school_ids))
-        school = School.objects.select_related("district").filter(pk=school_id).first() if school_id else None
-        if school is None:
-            raise KehouError(_("Name the school."), code="school_required")
+        school = selectors.school_named(scope=self.scope, school_id=parse_id(request.POST.get("school", "")))
         libraries.library_pick(actor=request.user, school=school, entry=obj, now=clock.now())
         return _("%(item)s was picked into the library of %(s)s and filed with the city.") % {
             "item": obj.item.name,
@@ -769,8 +760,6 @@ class FilingListPage(ScopedListPage):
         return cols
 
     def select(self, scope: Scope) -> QuerySet[Any]:
-        from . import selectors
-
         g = self.request.GET
         qs = selectors.filing_list(scope=scope, status=g.get("status", ""), district_code=g.get("district", ""))
         if g.get("change"):

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
@@ -277,13 +278,18 @@ def submission_revise(
         builder = _course_version if isinstance(fields, CourseFields) else _dossier_version
         version = builder(locked, number, fields, submitter=submitter, actor=actor, now=now, note=note)  # type: ignore[arg-type]
         before = {"status": locked.status, "version": locked.version_count}
-        Submission.objects.filter(pk=locked.pk).update(
-            version_count=number,
+        # Conditional on the count read under the lock: a revision never overwrites another's number.
+        moved = Submission.objects.filter(pk=locked.pk, version_count=locked.version_count).update(
+            version_count=F("version_count") + 1,
             status=Submission.Status.SUBMITTED,
             updated_at=now,
             title=(version.name if locked.kind == Submission.Kind.COURSE else locked.title)[:80],
             category=fields.category,
         )
+        if not moved:
+            raise Conflict(
+                _("Someone revised this submission at the same moment; reload it."), code="revised_meanwhile"
+            )
         audit.record(
             actor=actor,
             action="submission.revised",

@@ -175,6 +175,17 @@ def test_library_page_levels_and_adopt_button(city, world):
     assert "备案" in followed_messages(response)
 
 
+def test_adopting_into_an_unknown_district_on_the_page_is_refused_not_redirected_to_ones_own(city, world):
+    other = admitted(city, world["cat"]["categories"]["science"], name="版画")
+    client = page_as(city.users["district_admin"])
+    before = LibraryEntry.objects.count()
+    response = client.post(f"/library/{other.pk}/adopt", {"district": "999999"}, follow=True)
+    assert LibraryEntry.objects.count() == before
+    assert "999999" not in [e.region.code for e in LibraryEntry.objects.filter(item=other.item) if e.region]
+    assert not LibraryEntry.objects.filter(item=other.item, region=city.district_a).exists()
+    assert followed_messages(response)  # the refusal is shown
+
+
 def test_school_picks_from_its_district_library_on_the_page(city, world):
     other = admitted(city, world["cat"]["categories"]["science"], name="版画")
     district_entry = libraries.library_adopt(

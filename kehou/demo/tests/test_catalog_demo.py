@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from kehou.catalog import selectors
+from kehou.catalog import selectors, selectors_submit
 from kehou.catalog.models import (
     CatalogItem,
     Category,
@@ -326,7 +326,7 @@ class TestTheLoadedCatalog:
 
     def test_the_named_accounts_have_something_to_see(self):
         expert = User.objects.get(username="expert")
-        seats = list(selectors.my_seats(expert_id=expert.expert_profile.pk))
+        seats = list(selectors_submit.my_seats(scope=scope_for(expert)))
         to_score = [m for m in seats if m.panel.status == "open" and m.status == "active" and not hasattr(m, "score")]
         scored = [m for m in seats if hasattr(m, "score")]
         assert to_score and scored
