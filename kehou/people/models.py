@@ -244,11 +244,14 @@ class SmsCode(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    # The resend window (seconds since the epoch // 60) the code was sent in: one code per phone per window.
+    window = models.PositiveBigIntegerField(default=0)
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec()
 
     class Meta:
         indexes = [models.Index(fields=["phone", "-created_at"])]
+        constraints = [models.UniqueConstraint(fields=["phone", "window"], name="sms_code_once_per_window")]
 
     def __str__(self) -> str:
         return f"SMS code for {self.phone[:3]}****{self.phone[-4:]}"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
@@ -98,12 +98,19 @@ def sms_code_send(*, phone: str, now: datetime) -> None:
         code = f"{secrets.randbelow(1_000_000):06d}"
         # A code row is kept for unknown phones too (its code is never sent, and no account can use it), so that a
         # second request within the minute is refused alike and the answers never tell whether an account exists.
-        SmsCode.objects.create(
-            phone=phone,
-            code_hash=_sha256(f"{phone}:{code}"),
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.KEHOU_SMS_CODE_TTL_SECONDS),
-        )
+        # The check above is a courtesy; the database decides: one code per phone per resend window, so two
+        # requests at the same moment (READ COMMITTED on PostgreSQL lets both pass the check) send one code.
+        try:
+            with transaction.atomic():
+                SmsCode.objects.create(
+                    phone=phone,
+                    code_hash=_sha256(f"{phone}:{code}"),
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=settings.KEHOU_SMS_CODE_TTL_SECONDS),
+                    window=int(now.timestamp()) // SMS_RESEND_SECONDS,
+                )
+        except IntegrityError as exc:
+            raise SmsRateLimited(_("A code was sent less than a minute ago.")) from exc
         if not User.objects.filter(phone=phone, is_active=True).exists():
             return
         minutes = max(1, settings.KEHOU_SMS_CODE_TTL_SECONDS // 60)

@@ -428,3 +428,18 @@ def test_token_use_is_recorded_at_most_every_five_minutes(user: User, frozen: Cl
     bearer(raw).get("/api/v1/me/")
     token.refresh_from_db()
     assert token.last_used_at == later
+
+
+def test_the_database_sends_one_code_per_phone_per_window_even_past_the_check(user: User) -> None:
+    # Given a concurrent request already stored this window's code (its row is not yet visible to the check)
+    from kehou.people import services
+
+    now = timezone.now()
+    window = int(now.timestamp()) // services.SMS_RESEND_SECONDS
+    SmsCode.objects.create(
+        phone="13912345678", code_hash="x" * 64, created_at=now - timedelta(hours=1), expires_at=now, window=window
+    )
+    # When a second request passes the courtesy check, the unique constraint still refuses it
+    with pytest.raises(services.SmsRateLimited):
+        services.sms_code_send(phone="13912345678", now=now)
+    assert SmsCode.objects.filter(phone="13912345678").count() == 1
