@@ -24,6 +24,7 @@ from kehou.orgs.models import Region
 
 from . import selectors
 from .models import Category, FeeStandard, Filing, LibraryEntry, Panel, QualityItem, ReviewPolicy, Submission
+from .selectors_admin import library_entries, review_queue, standards_in_view, verify_data, with_usable
 from .serializers_admin import (
     AdoptInputSerializer,
     CategorySerializer,
@@ -44,11 +45,6 @@ from .serializers_admin import (
     StatusInputSerializer,
     StatusResultSerializer,
     VerifySerializer,
-    library_entries,
-    review_queue,
-    standards_in_view,
-    verify_data,
-    with_usable,
 )
 from .services import libraries, review, standards
 

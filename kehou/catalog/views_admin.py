@@ -46,8 +46,7 @@ from .models import (
     ReviewPolicy,
     Submission,
 )
-from .serializers_admin import (
-    PanelSerializer,
+from .selectors_admin import (
     is_bureau,
     latest_panel,
     library_entries,
@@ -62,6 +61,7 @@ from .serializers_admin import (
     verify_data,
     with_usable,
 )
+from .serializers_admin import PanelSerializer
 from .services import libraries, review, standards, submissions
 
 
