@@ -99,7 +99,7 @@ def submission_context(request: Any, scope: Scope, submission: Submission) -> di
 
 
 def submission_response(request: Any, scope: Scope, pk: int, status_code: int = 200) -> Response:
-    submission = sel.submission_detail_qs().get(pk=pk)
+    submission = scope.filter(sel.submission_detail_qs()).get(pk=pk)  # the caller's own view of it
     context = submission_context(request, scope, submission)
     return Response(SubmissionDetailSerializer(submission, context=context).data, status=status_code)
 
