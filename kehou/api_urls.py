@@ -16,6 +16,7 @@ from kehou.catalog.api_submit import (
     SubmissionWithdrawView,
 )
 from kehou.core.audit_api import AuditEntryViewSet
+from kehou.enrolment.api_urls import urlpatterns as enrolment_urls
 from kehou.orgs.api import DistrictViewSet, SchoolViewSet
 from kehou.people.api import MeView, StudentViewSet, TeacherViewSet, TokenView
 from kehou.people.roster_views import RosterImportView, RosterTemplateView
@@ -63,3 +64,4 @@ urlpatterns = [
     path("panel-seats/<int:pk>/decline", SeatDeclineView.as_view(), name="panel-seat-decline"),
     path("", include(router.urls)),
 ]
+urlpatterns += enrolment_urls

@@ -11,6 +11,7 @@ from kehou.catalog.views_submit import (
     SubmissionRevisePage,
 )
 from kehou.core.audit_views import AuditListPage
+from kehou.enrolment.page_urls import urlpatterns as enrolment_pages
 from kehou.orgs.views import SchoolDetailPage, SchoolListPage
 from kehou.people.roster_views import RosterPage, RosterTemplatePage
 from kehou.people.views import PupilDetailPage, PupilListPage, TeacherListPage
@@ -58,3 +59,4 @@ urlpatterns = [
     path("review-tasks/", ReviewListPage.as_view(), name="review-tasks"),
     path("review-tasks/<int:pk>/", ReviewSheetPage.as_view(), name="review-task"),
 ]
+urlpatterns += enrolment_pages

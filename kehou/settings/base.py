@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kehou.orgs",
     "kehou.people",
     "kehou.catalog",
+    "kehou.enrolment",
     "kehou.notify",
     "kehou.portal",
 ]
@@ -156,6 +157,7 @@ KEHOU_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("KEHOU_LOGIN_LOCKOUT_SECONDS", 
 KEHOU_TOKEN_TTL_SECONDS = int(os.environ.get("KEHOU_TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
 KEHOU_SMS_CODE_TTL_SECONDS = int(os.environ.get("KEHOU_SMS_CODE_TTL_SECONDS", "300"))
 KEHOU_SMS_BACKEND = os.environ.get("KEHOU_SMS_BACKEND", "kehou.notify.sms.LogSmsBackend")
+KEHOU_LOTTERY_HOLD_HOURS = int(os.environ.get("KEHOU_LOTTERY_HOLD_HOURS", "24"))
 
 # --- Request limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
