@@ -73,7 +73,7 @@ def class_list(
         qs = qs.filter(Q(name__icontains=search) | Q(teacher__user__full_name__icontains=search))
     qs = _with_counts(qs)
     if flagged:
-        qs = qs.filter(kind=CourseClass.Kind.COURSE, entry_usable=False)
+        qs = qs.filter(kind=CourseClass.Kind.COURSE).exclude(usable_q("entry__"))
     return qs.order_by("school__code", "grade_min", "name", "pk")
 
 
