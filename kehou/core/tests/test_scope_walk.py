@@ -40,6 +40,7 @@ from kehou.conftest import City
 from kehou.core import audit
 from kehou.core.api import ScopeGuard
 from kehou.core.scope import ScopeSpec
+from kehou.enrolment.tests.factories import walker_rows as enrolment_walker_rows
 from kehou.orgs.models import Organisation
 from kehou.people.models import Role
 from kehou.portal.pages import ScopedListPage
@@ -310,6 +311,7 @@ def world(city: City, settings: Any, tmp_path: Any) -> World:
     # Review and library rows in district A (school A2's, and A1's for its own admin) and district B.
     catalog_rows(city, now)
     walker_proofs(now)  # a stored PDF proof on each submission (kehou/catalog/tests/factories.py)
+    enrolment_walker_rows(city)  # classes, windows, holds, waivers, draws (kehou/enrolment/tests/factories.py)
     # Audit entries in every corner.
     with transaction.atomic():
         for obj in (city.a1, city.a2, city.b1, city.district_a, city.district_b):

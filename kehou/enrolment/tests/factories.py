@@ -53,7 +53,7 @@ def city_region() -> Region:
 
 
 def category(code: str = "keji", name: str = "科技") -> Category:
-    cat = Category.objects.get_or_create(code=code, defaults={"name": name})[0]
+    cat = Category.objects.filter(name=name).first() or Category.objects.create(code=code, name=name)
     FeeStandard.objects.get_or_create(
         region=city_region(),
         category=cat,
@@ -69,15 +69,15 @@ def care_standard() -> CareFeeStandard:
 
 
 def school_entry(
-    school: School, *, name: str = "机器人编程", kind: str = "course", teacher: Any = None
+    school: School, *, name: str = "机器人编程", kind: str = "course", teacher: Any = None, provider: bool = True
 ) -> LibraryEntry:
-    """A usable entry of the school's library (city entry → school entry), written directly."""
+    """A usable entry of the school's library (district entry → school entry), written directly."""
     cat = category()
     submitter = User.objects.filter(is_superuser=True).first() or f.UserFactory(is_superuser=True)
     n = Submission.objects.count() + 1
     sub = Submission.objects.create(
         kind=kind,
-        library_region=city_region(),
+        library_region=school.district,
         submitter_school=school,
         submitter_user=submitter,
         title=f"{name}{n}",
@@ -95,18 +95,18 @@ def school_entry(
         version=version,
         name=name,
         category=cat,
-        provider_school=school,
+        provider_school=school if provider else None,
         teacher=teacher,
         admitted_at=NOW,
     )
-    city_entry = LibraryEntry.objects.create(
-        item=item, level="city", region=city_region(), source="admitted", added_at=NOW, status_changed_at=NOW
+    district_entry = LibraryEntry.objects.create(
+        item=item, level="district", region=school.district, source="admitted", added_at=NOW, status_changed_at=NOW
     )
     return LibraryEntry.objects.create(
         item=item,
         level="school",
         school=school,
-        upstream=city_entry,
+        upstream=district_entry,
         source="picked",
         added_at=NOW,
         status_changed_at=NOW,
@@ -194,3 +194,69 @@ def family(school: School, grade: int = 3, children: int = 1) -> tuple[User, lis
     for kid in kids[1:]:
         f.guardian_of(kid, parent)
     return parent, kids
+
+
+def walker_rows(city: Any) -> None:
+    """For the URL walker: in each of schools A1, A2 and B1 a class, a published window open at the real
+    clock's now, a hold of the school's pupil, an approved waiver and a lottery draw; a notification for each
+    pupil's guardian."""
+    from kehou.notify.models import Notification
+
+    from ..models import Enrolment, HardshipWaiver, LotteryDraw
+
+    now = timezone.now()
+    for school, pupil in ((city.a1, city.pupil_a1), (city.a2, city.pupil_a2), (city.b1, city.pupil_b1)):
+        admin = school_admin(school)
+        course_class = make_class(
+            school,
+            admin=admin,
+            grades=(pupil.grade, pupil.grade),
+            name="围棋",
+            entry=school_entry(school, name="围棋", provider=False),
+        )
+        window = window_create(
+            actor=admin,
+            school=school,
+            term=autumn_term(),
+            grade=pupil.grade,
+            opens_at=now - timedelta(hours=1),
+            closes_at=now + timedelta(days=2),
+            publish=True,
+            now=now - timedelta(hours=2),
+        )
+        guardian = pupil.guardians.first()
+        requester = guardian.user if guardian else admin
+        Enrolment.objects.create(
+            course_class=course_class,
+            pupil=pupil,
+            window=window,
+            status="held",
+            fee_fen=course_class.fee_fen,
+            hold_expires_at=now + timedelta(minutes=15),
+            request_key=f"walker-{school.code}",
+            requested_by=requester,
+            created_at=now,
+            status_changed_at=now,
+        )
+        CourseClass.objects.filter(pk=course_class.pk).update(taken=1)
+        HardshipWaiver.objects.create(
+            pupil=pupil,
+            term=autumn_term(),
+            reason="walker",
+            status="approved",
+            requested_by=admin,
+            requested_at=now,
+            decided_by=school_admin(school),
+            decided_at=now,
+        )
+        LotteryDraw.objects.create(
+            window=window,
+            course_class=course_class,
+            seed="walker",
+            seats=1,
+            applicants=[pupil.pk],
+            order=[pupil.pk],
+            drawn_at=now,
+        )
+        if guardian:
+            Notification.objects.create(user=guardian.user, kind="walker", title="walker", created_at=now)
