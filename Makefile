@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster
+.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,9 +27,13 @@ demo: venv
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py demo_accounts
 	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	$(BIN)/uvicorn kehou.asgi:application --host $(HOST) --port $(PORT)
+	$(MAKE) --no-print-directory serve
 
+# The server, with the ticker beside it (expires seat holds, draws closed lottery windows every 30 s).
 serve: venv
+	@mkdir -p var
+	@$(BIN)/python manage.py enrolment_tick --loop 30 >var/tick.log 2>&1 & tick=$$!; \
+	trap 'kill $$tick 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn kehou.asgi:application --host $(HOST) --port $(PORT)
 
 test: venv-dev
@@ -51,6 +55,10 @@ messages: venv-dev
 
 bench-roster: venv-dev
 	$(BIN)/python bench/roster.py $(ARGS)
+
+# The selection rush over HTTP against the real server, beside the raw-SQL ceiling (see docs/performance.md).
+bench-rush: venv-dev
+	$(BIN)/python bench/rush.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
