@@ -258,6 +258,11 @@ def enrolment_select(
         if replay is not None:
             return replay
         raise Conflict(_("The child already has a place in this class."), code="already_selected") from None
+    except Conflict as refusal:
+        # The same key retried in parallel finds the first request's row once the child's lock is released.
+        if refusal.code == "already_selected" and (replay := _replay(actor, request_key, pupil_id, class_id)):
+            return replay
+        raise
     return Selection(row, created=True, position=waitlist_position(row))
 
 
