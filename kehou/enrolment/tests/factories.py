@@ -153,7 +153,7 @@ def make_class(
         grade_min=grades[0],
         grade_max=grades[1],
         unit_price_fen=price,
-        slots=slots or [MON_1600],
+        slots=slots if slots is not None else [MON_1600],
         now=NOW,
         **extra,
     )
