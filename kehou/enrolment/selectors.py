@@ -268,3 +268,177 @@ def draw_list(*, scope: Scope, window_id: int | None = None, school_id: int | No
     if school_id:
         qs = qs.filter(course_class__school_id=school_id)
     return qs.order_by("-drawn_at", "pk")
+
+
+# --- reads of the pages (kehou/enrolment/views_parent.py, views_school.py) ------------------------------------
+def pupil_by_student_number(*, scope: Scope, student_number: str) -> Pupil | None:
+    """A pupil the viewer may see, by student number (the waiver form types it)."""
+    number = student_number.strip()
+    if not number:
+        return None
+    return (
+        scope.filter(Pupil.objects.select_related("school", "school__district")).filter(student_number=number).first()
+    )
+
+
+def pupils_named(*, scope: Scope, pupil_ids: list[int]) -> dict[int, Pupil]:
+    """Of the given pupils, those the viewer may see (a lottery's applicants), by id."""
+    return {p.pk: p for p in scope.filter(Pupil.objects.filter(pk__in=pupil_ids).select_related("school"))}
+
+
+def live_places_by_pupil(*, pupil_ids: list[int]) -> dict[int, int]:
+    """How many live places (applied, waiting, held, confirmed) each child holds."""
+    rows = (
+        Enrolment.objects.filter(pupil_id__in=pupil_ids, status__in=list(_LIVE))
+        .values("pupil_id")
+        .annotate(n=Count("pk"))
+        .values_list("pupil_id", "n")
+    )
+    return dict(rows)
+
+
+def unread_notifications(*, user: Any) -> int:
+    from kehou.notify.models import Notification
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# --- reads the API adds (kehou/enrolment/api*.py) ----------------------------------------------------------------
+def waitlist_positions(enrolments: list[Enrolment]) -> dict[int, int]:
+    """Waitlist positions (1 = next) of the waiting ones among ``enrolments``, by enrolment id."""
+    return _positions([e for e in enrolments if e.status == S.WAITING])
+
+
+def shown_pupil_name(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) -> str:
+    """A pupil's name as a viewer may see it: in full for the pupil's school and guardians (and superusers) and for
+    the teacher of the class it is shown in; masked (``张**``) for the bureaus, operators and other parents."""
+    from kehou.core.masking import mask_name
+
+    if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
+        return pupil.name
+    if teacher_id is not None and teacher_id in scope.teacher_ids:
+        return pupil.name
+    return mask_name(pupil.name)
+
+
+def waived_terms(*, pupil: Pupil) -> set[int]:
+    """The terms in which the pupil has an approved hardship waiver (selects at zero fee)."""
+    return set(
+        HardshipWaiver.objects.filter(pupil=pupil, status=HardshipWaiver.Status.APPROVED).values_list(
+            "term_id", flat=True
+        )
+    )
+
+
+def notification_list(*, user: Any, unread: bool = False) -> QuerySet[Any]:
+    """The caller's own notifications, newest first."""
+    from kehou.notify.models import Notification
+
+    qs = Notification.objects.filter(user=user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-pk")
+
+
+def care_standards(*, scope: Scope) -> QuerySet[Any]:
+    """The care fee standards the viewer applies: the city's and those of their own districts (the city: all)."""
+    from kehou.catalog.selectors_admin import standards_in_view
+
+    from .models import CareFeeStandard
+
+    return CareFeeStandard.objects.select_related("region").filter(standards_in_view(scope)).order_by("region__code")
+
+
+def care_region_named(*, scope: Scope, code: str | None) -> Any:
+    """The region a care standard is set for: the one named (by code), else the city for the city bureau or the
+    caller's own district when they administer exactly one."""
+    from django.utils.translation import gettext as _
+
+    from kehou.core.errors import KehouError
+    from kehou.orgs.models import Region
+
+    if code:
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise KehouError(_("No such region."), code="unknown_region", fields={"region": code})
+        return region
+    if scope.everything:
+        city = Region.objects.filter(kind=Region.Kind.CITY).first()
+        if city is not None:
+            return city
+    if len(scope.district_ids) == 1:
+        return Region.objects.get(pk=next(iter(scope.district_ids)))
+    raise KehouError(_("Name the region."), code="region_required", fields={"region": None})
+
+
+@dataclass(frozen=True)
+class ClassRefs:
+    school: Any
+    term: Any
+    teacher: Any
+    entry: LibraryEntry | None
+
+
+def class_refs(*, scope: Scope, school_id: int, term_id: int, teacher_id: int, entry_id: int | None) -> ClassRefs:
+    """The rows a new class names: the school through the caller's scope (404 when not visible), the term, the
+    teacher and the library entry (their fit with the school is the service's to check)."""
+    from django.utils.translation import gettext as _
+
+    from kehou.core.errors import KehouError, NotFound
+    from kehou.people.models import TeacherProfile
+
+    school = school_in_scope(scope=scope, school_id=school_id)
+    term = term_named(term_id=term_id)
+    teacher = TeacherProfile.objects.filter(pk=teacher_id).first()
+    if teacher is None:
+        raise KehouError(_("No such teacher."), code="unknown_teacher", fields={"teacher": teacher_id})
+    entry = None
+    if entry_id is not None:
+        entry = LibraryEntry.objects.select_related("item", "item__category").filter(pk=entry_id).first()
+        if entry is None:
+            raise NotFound(_("The course is not in this school's library."), code="entry_not_found")
+    return ClassRefs(school=school, term=term, teacher=teacher, entry=entry)
+
+
+def school_in_scope(*, scope: Scope, school_id: int) -> Any:
+    """A school the caller may see (404 otherwise), with its district."""
+    from django.utils.translation import gettext as _
+
+    from kehou.core.errors import NotFound
+    from kehou.orgs.models import School
+
+    school = scope.filter(School.objects.select_related("district")).filter(pk=school_id).first()
+    if school is None:
+        raise NotFound(_("Not found."))
+    return school
+
+
+def pupil_in_scope(*, scope: Scope, pupil_id: int) -> Pupil:
+    """A pupil the caller may see (404 otherwise), with the school."""
+    from django.utils.translation import gettext as _
+
+    from kehou.core.errors import NotFound
+
+    pupil = scope.filter(Pupil.objects.select_related("school", "school__district")).filter(pk=pupil_id).first()
+    if pupil is None:
+        raise NotFound(_("Not found."))
+    return pupil
+
+
+def term_named(*, term_id: int) -> Any:
+    from django.utils.translation import gettext as _
+
+    from kehou.core.errors import KehouError
+    from kehou.orgs.models import Term
+
+    term = Term.objects.filter(pk=term_id).first()
+    if term is None:
+        raise KehouError(_("No such term."), code="unknown_term", fields={"term": term_id})
+    return term
+
+
+def school_teachers(*, school: Any) -> QuerySet[Any]:
+    """The teachers a school may give a class to (its own and the outside teachers who teach there)."""
+    from kehou.people.models import TeacherProfile
+
+    return TeacherProfile.objects.filter(schools=school).select_related("user").order_by("user__full_name", "pk")

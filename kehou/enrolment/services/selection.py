@@ -38,6 +38,7 @@ from ..models import (
     LotteryDraw,
     SelectionWindow,
 )
+from .common import require_school_admin
 
 S = Enrolment.Status
 COUNTED = (S.APPLIED, S.HELD, S.CONFIRMED)  # what counts towards a window's "most classes per child"
@@ -456,6 +457,8 @@ def lottery_draw(*, window: SelectionWindow, now: datetime, actor: Any = None, s
     first ``seats left`` win a hold (or a confirmed seat when free), the rest wait in drawn order. A class with
     no more applicants than seats gives everyone a seat without a draw. Runs once per window (guarded by a
     conditional UPDATE of ``drawn_at``). Returns the number of classes drawn."""
+    if actor is not None:  # a person draws (the periodic tick draws with no actor)
+        require_school_admin(actor, window.school)
     if window.mode != SelectionWindow.Mode.LOTTERY:
         raise KehouError(_("This window is first come, first served."), code="not_lottery")
     if now < window.closes_at:
