@@ -35,7 +35,7 @@ class City:
 
 @pytest.fixture(autouse=True)
 def _flushable_audit_log(request: pytest.FixtureRequest) -> Any:
-    """Let Django flush the append-only audit table after transactional tests on SQLite.
+    """Let Django flush the append-only tables (audit log, ledger) after transactional tests on SQLite.
 
     Django flushes SQLite with DELETE (PostgreSQL with TRUNCATE, which row triggers do not see), and the audit
     table's triggers refuse DELETE. Before the flush, this empties the audit table with its delete trigger
@@ -56,11 +56,14 @@ def _flushable_audit_log(request: pytest.FixtureRequest) -> Any:
 
     if connection.vendor != "sqlite":
         return
-    create = import_module("kehou.core.migrations.0003_audit_append_only").SQLITE[1]
+    ledger = import_module("kehou.ledger.migrations.0002_append_only")
+    append_only = [("core_auditentry", import_module("kehou.core.migrations.0003_audit_append_only").SQLITE[1])]
+    append_only += [(table, ledger.sqlite_triggers(table)[1]) for table in reversed(ledger.TABLES)]
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS core_auditentry_no_delete")
-        cursor.execute("DELETE FROM core_auditentry")
-        cursor.execute(create)
+        for table, create in append_only:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(create)
 
 
 @pytest.fixture

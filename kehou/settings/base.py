@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kehou.people",
     "kehou.catalog",
     "kehou.enrolment",
+    "kehou.ledger",
     "kehou.notify",
     "kehou.portal",
 ]

@@ -1,0 +1,149 @@
+"""Writing the ledger: one function, ``post``. Other apps (payments, payroll) describe a transaction as balanced
+legs; the ledger checks the accounts that must not go negative under a lock and appends it once per key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from kehou.core.errors import Conflict, KehouError
+from kehou.orgs.models import School
+
+from .models import Account, LedgerTransaction, Posting
+
+ESCROW = "escrow"
+REFUNDS_PAYABLE = "refunds_payable"
+TEACHER_PAY_PAYABLE = "teacher_pay_payable"
+OPERATOR_COSTS_PAYABLE = "operator_costs_payable"
+
+
+def clearing_code(channel: str) -> str:
+    return f"clearing:{channel}"
+
+
+def prepaid_code(school_id: int) -> str:
+    return f"prepaid:school:{school_id}"
+
+
+@dataclass(frozen=True)
+class Leg:
+    debit: str  # account code
+    credit: str
+    amount_fen: int
+
+
+def account(code: str) -> Account:
+    """The account of a code, opened on first use (the chart of accounts is fixed by the code's shape)."""
+    existing = Account.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    values: dict[str, Any]
+    if code == ESCROW:
+        values = {"name": "资金监管账户 Escrow account", "kind": Account.Kind.ASSET}
+    elif code.startswith("clearing:"):
+        # What a channel owes the escrow account; refunds are netted against its next settlement, so it may go
+        # below zero for a while.
+        values = {
+            "name": f"渠道待清算 Channel clearing ({code[9:]})",
+            "kind": Account.Kind.ASSET,
+            "may_go_negative": True,
+        }
+    elif code.startswith("prepaid:school:"):
+        school = School.objects.get(pk=int(code.rsplit(":", 1)[1]))
+        values = {"name": f"家长预付款 Prepayments · {school.name}", "kind": Account.Kind.LIABILITY, "school": school}
+    elif code == REFUNDS_PAYABLE:
+        values = {"name": "应付退款 Refunds payable", "kind": Account.Kind.LIABILITY}
+    elif code == TEACHER_PAY_PAYABLE:
+        values = {"name": "应付教师课酬 Teachers' pay payable", "kind": Account.Kind.LIABILITY}
+    elif code == OPERATOR_COSTS_PAYABLE:
+        values = {"name": "应付运营成本 Operator costs payable", "kind": Account.Kind.LIABILITY}
+    else:
+        raise KehouError(_("Unknown ledger account."), code="unknown_account", fields={"account": code})
+    return Account.objects.get_or_create(code=code, defaults=values)[0]
+
+
+def balance_of(acct: Account) -> int:
+    """The balance in the account's normal direction (positive = what an asset holds / a liability owes)."""
+    debits = Posting.objects.filter(debit=acct).aggregate(s=Sum("amount_fen"))["s"] or 0
+    credits = Posting.objects.filter(credit=acct).aggregate(s=Sum("amount_fen"))["s"] or 0
+    return debits - credits if acct.debit_normal else credits - debits
+
+
+def _same(existing: LedgerTransaction, kind: str, legs: Sequence[Leg]) -> bool:
+    stored = sorted(existing.postings.values_list("debit__code", "credit__code", "amount_fen"))
+    return existing.kind == kind and stored == sorted((leg.debit, leg.credit, leg.amount_fen) for leg in legs)
+
+
+def post(
+    *,
+    key: str,
+    kind: str,
+    legs: Sequence[Leg],
+    now: datetime,
+    school_id: int | None = None,
+    reference: str = "",
+    memo: str = "",
+    corrects: LedgerTransaction | None = None,
+) -> tuple[LedgerTransaction, bool]:
+    """Append a transaction once per ``key``: (the transaction, whether it was written now). Posting the same key
+    again with the same legs returns the first; with different legs it is refused (``ledger_key_reused``). A leg
+    that would take an account that must not go negative below zero refuses the whole transaction."""
+    if not key or len(key) > 120:
+        raise KehouError(_("A ledger transaction needs a key."), code="ledger_key_invalid")
+    if not legs or any(leg.amount_fen <= 0 or leg.debit == leg.credit for leg in legs):
+        raise KehouError(_("Every leg moves a positive amount between two accounts."), code="ledger_leg_invalid")
+    if kind not in LedgerTransaction.Kind.values:
+        raise KehouError(_("Unknown kind of ledger transaction."), code="ledger_kind_invalid")
+    existing = LedgerTransaction.objects.filter(key=key).first()
+    if existing is not None:
+        if not _same(existing, kind, legs):
+            raise Conflict(_("This ledger key was used for another transaction."), code="ledger_key_reused")
+        return existing, False
+    try:
+        with transaction.atomic():
+            accounts = {code: account(code) for code in sorted({c for leg in legs for c in (leg.debit, leg.credit)})}
+            # Lock, in a fixed order, every account this transaction lowers that must not go negative.
+            change: dict[str, int] = {}
+            for leg in legs:
+                d, c = accounts[leg.debit], accounts[leg.credit]
+                change[d.code] = change.get(d.code, 0) + (leg.amount_fen if d.debit_normal else -leg.amount_fen)
+                change[c.code] = change.get(c.code, 0) + (-leg.amount_fen if c.debit_normal else leg.amount_fen)
+            lowered = sorted(
+                accounts[code].pk for code, delta in change.items() if delta < 0 and not accounts[code].may_go_negative
+            )
+            for acct in Account.objects.select_for_update().filter(pk__in=lowered).order_by("pk"):
+                if balance_of(acct) + change[acct.code] < 0:
+                    raise Conflict(
+                        _("The account %(account)s would go negative.") % {"account": acct.code},
+                        code="ledger_insufficient",
+                        fields={"account": acct.code, "balance_fen": balance_of(acct)},
+                    )
+            txn = LedgerTransaction.objects.create(
+                key=key,
+                kind=kind,
+                at=now,
+                school_id=school_id,
+                reference=reference[:80],
+                memo=memo[:200],
+                corrects=corrects,
+            )
+            Posting.objects.bulk_create(
+                Posting(
+                    transaction=txn, debit=accounts[leg.debit], credit=accounts[leg.credit], amount_fen=leg.amount_fen
+                )
+                for leg in legs
+            )
+    except IntegrityError:
+        existing = LedgerTransaction.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        if not _same(existing, kind, legs):
+            raise Conflict(_("This ledger key was used for another transaction."), code="ledger_key_reused") from None
+        return existing, False
+    return txn, True
