@@ -60,6 +60,7 @@ from .serializers import (
     WindowCreateSerializer,
     WindowSerializer,
     WindowUpdateSerializer,
+    local_time,
     offered_class,
 )
 from .services import classes, selection, waivers, windows
@@ -501,10 +502,6 @@ class ChildClassesView(_ScopedObjectView):
         return Response(body)
 
 
-def _local(value: Any) -> Any:
-    return timezone.localtime(value) if value is not None else None
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Places (enrolments) in the caller's scope",
@@ -611,7 +608,7 @@ class EnrolmentViewSet(ScopedReadOnlyViewSet):
             "pupil": e.pupil_id,
             "course_class": e.course_class_id,
             "fee_fen": e.fee_fen,
-            "hold_expires_at": _local(e.hold_expires_at),
+            "hold_expires_at": local_time(e.hold_expires_at),
             "position": result.position,
             "created": result.created,
         }

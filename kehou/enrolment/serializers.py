@@ -49,7 +49,8 @@ def _school(school: Any) -> dict[str, Any]:
     return {"id": school.pk, "code": school.code, "name": school.name}
 
 
-def _local(value: Any) -> Any:
+def local_time(value: Any) -> Any:
+    """An aware time in Asia/Shanghai (the platform answers in local time where a view builds the answer)."""
     return timezone.localtime(value) if value is not None else None
 
 
@@ -392,7 +393,7 @@ def offered_class(offer: selectors.OfferedClass, waived: set[int]) -> dict[str, 
             "id": place.pk,
             "status": place.status,
             "fee_fen": place.fee_fen,
-            "hold_expires_at": _local(place.hold_expires_at),
+            "hold_expires_at": local_time(place.hold_expires_at),
             "position": offer.position,
         },
     }
