@@ -22,6 +22,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Teachers"), reverse("portal:teachers")))
     if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids or scope.pupil_ids:
         nav.append((_("Pupils"), reverse("portal:pupils")))
+    if scope.pupil_ids:
+        nav.append((_("Selection"), reverse("portal:parent-home")))
+        nav.append((_("My places"), reverse("portal:parent-places")))
+        nav.append((_("Notifications"), reverse("portal:parent-notifications")))
+    if scope.everything or scope.district_ids or scope.school_ids:
+        nav.append((_("Classes"), reverse("portal:classes")))
+        nav.append((_("Windows"), reverse("portal:windows")))
+    if scope.school_ids:
+        nav.append((_("Waivers"), reverse("portal:waivers")))
     if scope.everything or scope.district_ids:
         nav.append((_("Review"), reverse("portal:review")))
     if scope.everything or scope.district_ids or scope.school_ids:
