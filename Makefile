@@ -29,10 +29,11 @@ demo: venv
 	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	$(MAKE) --no-print-directory serve
 
-# The server, with the ticker beside it (expires seat holds, draws closed lottery windows every 30 s).
+# The server, with the ticker beside it (every 30 s: seat holds expire, lotteries are drawn, unpaid orders close,
+# refunds are followed up, the simulator channel delivers its notifications).
 serve: venv
 	@mkdir -p var
-	@$(BIN)/python manage.py enrolment_tick --loop 30 >var/tick.log 2>&1 & tick=$$!; \
+	@$(BIN)/python manage.py tick --loop 30 >var/tick.log 2>&1 & tick=$$!; \
 	trap 'kill $$tick 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn kehou.asgi:application --host $(HOST) --port $(PORT)
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehou.catalog",
     "kehou.enrolment",
     "kehou.ledger",
+    "kehou.payments",
     "kehou.notify",
     "kehou.portal",
 ]
@@ -159,6 +160,10 @@ KEHOU_TOKEN_TTL_SECONDS = int(os.environ.get("KEHOU_TOKEN_TTL_SECONDS", str(7 * 
 KEHOU_SMS_CODE_TTL_SECONDS = int(os.environ.get("KEHOU_SMS_CODE_TTL_SECONDS", "300"))
 KEHOU_SMS_BACKEND = os.environ.get("KEHOU_SMS_BACKEND", "kehou.notify.sms.LogSmsBackend")
 KEHOU_LOTTERY_HOLD_HOURS = int(os.environ.get("KEHOU_LOTTERY_HOLD_HOURS", "24"))
+# Payment channels offered to parents, in this order. Real channels read their keys from files (docs/payments.md).
+KEHOU_PAYMENT_CHANNELS = [
+    c.strip() for c in os.environ.get("KEHOU_PAYMENT_CHANNELS", "simulator").split(",") if c.strip()
+]
 
 # --- Request limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))

@@ -1,0 +1,32 @@
+"""Which gateway serves a channel. The simulator is always there for the demo and tests; the real channels are
+enabled by configuration (``KEHOU_PAYMENT_CHANNELS``) with their keys and certificates from files named in the
+environment (see docs/payments.md); nothing secret is in settings modules, the repository or the logs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from kehou.core.errors import KehouError
+
+from .base import Gateway
+
+GATEWAYS = {
+    "simulator": "kehou.payments.channels.simulator.SimulatorGateway",
+    "wechat": "kehou.payments.channels.wechat.WechatGateway",
+    "alipay": "kehou.payments.channels.alipay.AlipayGateway",
+    "ganfutong": "kehou.payments.channels.ganfutong.GanfutongGateway",
+}
+
+
+def enabled_channels() -> list[str]:
+    return [c for c in settings.KEHOU_PAYMENT_CHANNELS if c in GATEWAYS]
+
+
+def gateway(channel: str) -> Gateway:
+    if channel not in enabled_channels():
+        raise KehouError(
+            _("This payment channel is not available."), code="channel_unavailable", fields={"channel": channel}
+        )
+    return import_string(GATEWAYS[channel])()  # type: ignore[no-any-return]

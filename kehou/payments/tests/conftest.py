@@ -1,0 +1,1 @@
+from .factories import simulator  # noqa: F401  (fixture)
