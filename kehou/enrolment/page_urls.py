@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("classes/<int:pk>/", school.ClassDetailPage.as_view(), name="class"),
     path("classes/<int:pk>/change", school.ClassChangeAction.as_view(), name="class-change"),
     path("classes/<int:pk>/cancel", school.ClassCancelAction.as_view(), name="class-cancel"),
+    path("places/", school.EnrolmentListPage.as_view(), name="places"),
     path("windows/", school.WindowListPage.as_view(), name="windows"),
     path("windows/new/", school.WindowNewPage.as_view(), name="window-new"),
     path("windows/stagger/", school.StaggerPage.as_view(), name="windows-stagger"),

@@ -458,6 +458,66 @@ class ClassCancelAction(ActionPage):
         return reverse("portal:class", args=[obj.pk])
 
 
+class EnrolmentListPage(ScopedListPage):
+    """Every place (held, confirmed, waiting, applied, ended) of the classes in view, by class and status, with the
+    waitlist position and the hold's expiry: the export a school hands on."""
+
+    title = gettext_lazy("Places in classes")
+    export_name = "places"
+    search_placeholder = gettext_lazy("Pupil or class name")
+
+    @property
+    def columns(self) -> Any:  # type: ignore[override]
+        scope = self.scope
+        positions: dict[int, dict[int, int]] = {}
+
+        def position(e: Enrolment) -> Any:
+            if e.status != S.WAITING:
+                return ""
+            if e.course_class_id not in positions:
+                ids = selectors.waitlist(course_class=e.course_class).values_list("pk", flat=True)
+                positions[e.course_class_id] = {pk: i for i, pk in enumerate(ids, start=1)}
+            return positions[e.course_class_id].get(e.pk, "")
+
+        cols: list[tuple[Any, Callable[[Any], Any]]] = [
+            (gettext_lazy("Pupil"), lambda e: e.pupil.name),
+            (gettext_lazy("Student number"), lambda e: shown_student_number(scope=scope, pupil=e.pupil)),
+            (gettext_lazy("Grade"), lambda e: str(grade_name(e.pupil.grade))),
+            (gettext_lazy("Class"), lambda e: e.course_class.name),
+            (gettext_lazy("School"), lambda e: e.course_class.school.name),
+            (gettext_lazy("Status"), lambda e: e.get_status_display()),
+            (gettext_lazy("Waitlist position"), position),
+            (gettext_lazy("Hold expires"), lambda e: local(e.hold_expires_at) if e.status == S.HELD else ""),
+            (gettext_lazy("Fee"), lambda e: yuan(e.fee_fen)),
+            (gettext_lazy("Fee waived"), lambda e: _("Yes") if e.waived else ""),
+            (gettext_lazy("Since"), lambda e: local(e.status_changed_at)),
+            (gettext_lazy("Selected at"), lambda e: local(e.created_at)),
+        ]
+        return cols
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        g = self.request.GET
+        return selectors.enrolment_list(
+            scope=scope,
+            class_id=parse_id(g.get("class", "")),
+            school_id=parse_id(g.get("school", "")),
+            status=g.get("status", ""),
+            search=g.get("q", "").strip(),
+        ).select_related("course_class__school")
+
+    def filters(self) -> list[dict[str, Any]]:
+        g = self.request.GET
+        controls: list[dict[str, Any]] = []
+        schools = _school_choices(self.scope)
+        if len(schools) > 1 or g.get("school"):
+            controls.append({"name": "school", "label": _("School"), "choices": schools, "value": g.get("school", "")})
+        controls.append({"name": "status", "label": _("Status"), "choices": S.choices, "value": g.get("status", "")})
+        return controls
+
+    def row_link(self, obj: Any) -> str:
+        return reverse("portal:class", args=[obj.course_class_id])
+
+
 # --- windows -----------------------------------------------------------------------------------------------------
 def window_state_label(w: SelectionWindow) -> str:
     view = selectors.window_state(w, clock.now())

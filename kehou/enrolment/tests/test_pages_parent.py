@@ -315,3 +315,56 @@ def test_pages_need_a_login(client):
 
 def test_term_is_used(city):
     assert autumn_term().pk
+
+
+def test_lottery_window_collects_applications_and_links_the_results(city, monkeypatch):
+    from kehou.enrolment.services.selection import lottery_draw
+
+    parent = city.users["parent"]
+    admin = city.users["school_admin"]
+    basketball = make_class(city.a1, admin=admin, capacity=1, grades=(3, 3), name="篮球")
+    window = open_window(city.a1, 3, admin=admin, mode="lottery", hours=2)
+    client = page_as(parent)
+    url = f"/parent/children/{city.pupil_a1.pk}/classes/"
+    text = html(client.get(url))
+    assert "Apply (lottery)" in text
+    client.post(f"/parent/children/{city.pupil_a1.pk}/select", select_form(text, basketball.pk))
+    assert Enrolment.objects.get(pupil=city.pupil_a1).status == "applied"
+    assert "the lottery is drawn when the window closes" in html(client.get(url))
+    rival, [kid] = family(city.a1)
+    enrolment_select(actor=rival, pupil_id=kid.pk, class_id=basketball.pk, request_key=key(), now=NOW)
+    later = NOW + timedelta(hours=2)
+    monkeypatch.setattr("kehou.core.clock.now", lambda: later)
+    lottery_draw(window=window, now=later)
+    home = html(client.get("/parent/"))
+    assert f"/lottery-draws/?window={window.pk}" in home
+    assert "篮球" in html(client.get("/lottery-draws/", {"window": window.pk}))
+    assert Notification.objects.filter(user=parent, kind__startswith="lottery").exists()
+
+
+def test_a_single_notification_is_marked_read_and_bad_posts_change_nothing(city):
+    parent = city.users["parent"]
+    first = Notification.objects.create(user=parent, kind="t", title="一", created_at=NOW)
+    second = Notification.objects.create(user=parent, kind="t", title="二", created_at=NOW)
+    mine = Notification.objects.create(user=city.users["teacher"], kind="t", title="三", created_at=NOW)
+    client = page_as(parent)
+    client.post("/parent/notifications/", {"action": "read", "id": first.pk})
+    client.post("/parent/notifications/", {"action": "read", "id": mine.pk})  # someone else's: nothing
+    client.post("/parent/notifications/", {"action": "read", "id": "x"})
+    client.post("/parent/notifications/", {"name": "改名"})
+    first.refresh_from_db(), second.refresh_from_db(), mine.refresh_from_db()
+    assert first.read_at is not None and second.read_at is None and mine.read_at is None
+    assert "三" not in html(client.get("/parent/notifications/"))
+
+
+def test_the_school_opens_a_place_without_a_cancel_button_but_may_cancel(city, rush):
+    held = enrolment_select(
+        actor=rush["parent"], pupil_id=rush["first"].pk, class_id=rush["robots"].pk, request_key=key(), now=NOW
+    ).enrolment
+    school = page_as(city.users["school_admin"])
+    text = html(school.get(f"/parent/enrolments/{held.pk}/"))
+    assert "机器人编程" in text and "data-cancel" not in text
+    school.post(f"/parent/enrolments/{held.pk}/cancel")
+    held.refresh_from_db()
+    assert held.status == "cancelled"
+    assert taken(rush["robots"]) == 0

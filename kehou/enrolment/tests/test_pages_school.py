@@ -517,3 +517,27 @@ def test_menus_and_home_links(city, world):
     assert f'href="/classes/?school={city.a1.pk}"' in home
     parent_home = html(page_as(city.users["parent"]).get("/"))
     assert f'href="/parent/children/{city.pupil_a1.pk}/classes/"' in parent_home
+
+
+# --- places of the classes -----------------------------------------------------------------------------------
+def test_places_list_filters_and_exports_with_waitlist_positions_and_hold_expiry(city, world):
+    chess = world["chess"]
+    client = page_as(world["admin"])
+    text = html(client.get("/places/", {"class": chess.pk}))
+    assert world["k2"].name in text and world["k1"].name in text
+    rows = sheet(client.get("/places/", {"class": chess.pk, "format": "xlsx"}))
+    by_pupil = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert by_pupil[world["k2"].name]["Waitlist position"] == 1
+    assert by_pupil[world["k1"].name]["Hold expires"] == "2026-08-24 09:15"
+    assert by_pupil[world["k1"].name]["Student number"] == world["k1"].student_number  # the own school: in full
+    waiting = sheet(client.get("/places/", {"status": "waiting", "format": "xlsx"}))
+    assert [r[0] for r in waiting[1:]] == [world["k2"].name]
+    # the district bureau sees masked student numbers; another district's bureau sees none of it
+    district = sheet(page_as(city.users["district_admin"]).get("/places/", {"format": "xlsx"}))
+    assert world["k1"].student_number not in str(district)
+    bureau_b = f.UserFactory()
+    from kehou.people.models import Role
+
+    f.grant(bureau_b, Role.DISTRICT_ADMIN, district=city.district_b)
+    assert len(sheet(page_as(bureau_b).get("/places/", {"format": "xlsx"}))) == 1
+    assert f"/places/?class={chess.pk}" in html(client.get(f"/classes/{chess.pk}/"))
