@@ -375,7 +375,8 @@ class ClassNewPage(ScopedPage):
 
 
 def _pupil_cell(scope: Scope, e: Enrolment) -> str:
-    return f"{e.pupil.name} · {shown_student_number(scope=scope, pupil=e.pupil)}"
+    name = selectors.shown_pupil_name(scope=scope, pupil=e.pupil, teacher_id=e.course_class.teacher_id)
+    return f"{name} · {shown_student_number(scope=scope, pupil=e.pupil)}"
 
 
 class ClassDetailPage(ScopedDetailPage):
@@ -480,7 +481,10 @@ class EnrolmentListPage(ScopedListPage):
             return positions[e.course_class_id].get(e.pk, "")
 
         cols: list[tuple[Any, Callable[[Any], Any]]] = [
-            (gettext_lazy("Pupil"), lambda e: e.pupil.name),
+            (
+                gettext_lazy("Pupil"),
+                lambda e: selectors.shown_pupil_name(scope=scope, pupil=e.pupil, teacher_id=e.course_class.teacher_id),
+            ),
             (gettext_lazy("Student number"), lambda e: shown_student_number(scope=scope, pupil=e.pupil)),
             (gettext_lazy("Grade"), lambda e: str(grade_name(e.pupil.grade))),
             (gettext_lazy("Class"), lambda e: e.course_class.name),
@@ -801,7 +805,7 @@ class WaiverListPage(ScopedListPage):
             return _cells(parts)
 
         cols: list[tuple[Any, Callable[[Any], Any]]] = [
-            (gettext_lazy("Pupil"), lambda w: w.pupil.name),
+            (gettext_lazy("Pupil"), lambda w: selectors.shown_pupil_name(scope=scope, pupil=w.pupil)),
             (gettext_lazy("Student number"), lambda w: shown_student_number(scope=scope, pupil=w.pupil)),
             (gettext_lazy("School"), lambda w: w.pupil.school.name),
             (gettext_lazy("Grade"), lambda w: str(grade_name(w.pupil.grade))),
@@ -907,14 +911,20 @@ class WaiverDecideAction(_WaiverAction):
             raise KehouError(_("Choose approve or reject."), code="invalid_decision")
         waivers.waiver_decide(actor=request.user, waiver=obj, approve=decision == "approve", now=clock.now())
         if decision == "approve":
-            return _("The waiver of %(name)s is approved.") % {"name": obj.pupil.name}, None
-        return _("The waiver of %(name)s is rejected.") % {"name": obj.pupil.name}, None
+            return _("The waiver of %(name)s is approved.") % {
+                "name": selectors.shown_pupil_name(scope=self.scope, pupil=obj.pupil)
+            }, None
+        return _("The waiver of %(name)s is rejected.") % {
+            "name": selectors.shown_pupil_name(scope=self.scope, pupil=obj.pupil)
+        }, None
 
 
 class WaiverRevokeAction(_WaiverAction):
     def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
         waivers.waiver_revoke(actor=request.user, waiver=obj, now=clock.now())
-        return _("The waiver of %(name)s is revoked.") % {"name": obj.pupil.name}, None
+        return _("The waiver of %(name)s is revoked.") % {
+            "name": selectors.shown_pupil_name(scope=self.scope, pupil=obj.pupil)
+        }, None
 
 
 # --- lottery results ---------------------------------------------------------------------------------------------
@@ -972,7 +982,7 @@ class DrawDetailPage(ScopedDetailPage):
                 {
                     "rank": rank,
                     "pupil_id": pupil_id,
-                    "name": pupil.name if pupil is not None else "",
+                    "name": selectors.shown_pupil_name(scope=scope, pupil=pupil) if pupil is not None else "",
                     "mine": pupil_id in mine,
                     "won": won,
                     "wait": None if won else rank - obj.seats,
