@@ -534,10 +534,12 @@ class EnrolmentViewSet(ScopedReadOnlyViewSet):
         ).select_related("course_class__teacher")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        assert page is not None  # the API always paginates
-        context = {"scope": self.scope, "positions": selectors.waitlist_positions(page)}
-        return self.get_paginated_response(EnrolmentSerializer(page, many=True, context=context).data)
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset) if page is None else page
+        context = {"scope": self.scope, "positions": selectors.waitlist_positions(rows)}
+        data = EnrolmentSerializer(rows, many=True, context=context).data
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         enrolment = self.get_object()

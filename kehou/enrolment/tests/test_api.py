@@ -699,3 +699,17 @@ def test_the_waitlist_is_ordered_and_masks_names_for_those_outside_the_school(ru
     assert all(r["pupil"]["name"].endswith("*") and "*" in r["pupil"]["name"] for r in bureau["results"])
     assert [r["pupil"]["name"] == rush["kid"].name for r in parent["results"]] == [False, False, True]
     assert parent["results"][0]["pupil"]["name"][0] == waiters[0].name[0]
+
+
+def test_in_a_lottery_window_a_selection_is_an_application(city: City) -> None:
+    admin = city.users["school_admin"]
+    robots = make_class(city.a1, admin=admin, capacity=1, grades=(3, 3))
+    open_window(city.a1, 3, admin=admin, mode="lottery")
+    fill(robots, 2)  # applications take no seat
+    before_taken = CourseClass.objects.get(pk=robots.pk).taken
+
+    response = select(api_as(city.users["parent"]), city.pupil_a1, robots)
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "applied" and response.json()["hold_expires_at"] is None
+    assert CourseClass.objects.get(pk=robots.pk).taken == before_taken == 0
