@@ -1,11 +1,15 @@
-"""``manage.py load_demo``: load the deterministic demo city of Nanchang, then its libraries and review.
+"""``manage.py load_demo``: load the deterministic demo city of Nanchang, then its libraries and review, then its
+course classes and selection.
 
-Two steps, each loaded once: the city (regions, schools, people), then the catalog (fee and quality standards,
+Three steps, each loaded once: the city (regions, schools, people), then the catalog (fee and quality standards,
 submissions in every state, panels and scores, the city, district and school libraries, filings; see
-:mod:`kehou.demo.catalog`). Loading twice adds nothing; a city loaded without the catalog gets it on the next run.
-``--no-catalog`` loads only the city. ``--reset`` removes the demo city first and loads it again; it refuses once
-the catalog is loaded, because the catalog's review steps are in the append-only audit log. ``--scale`` or
-``--pupils`` make a smaller (or larger) city with the same schools, teachers and administrators.
+:mod:`kehou.demo.catalog`), then the classes (care fee standards, course and care classes, selection windows with
+one open now, a drawn lottery, waivers, and pupils' places in every state; see :mod:`kehou.demo.enrolment`).
+Loading twice adds nothing; a city loaded without a later step gets it on the next run. ``--no-catalog`` loads
+only the city (and so no classes either); ``--no-classes`` stops after the catalog. ``--reset`` removes the demo
+city first and loads it again; it refuses once the catalog is loaded, because the catalog's review steps are in
+the append-only audit log. ``--scale`` or ``--pupils`` make a smaller (or larger) city with the same schools,
+teachers and administrators.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kehou.core import clock
-from kehou.demo import build, catalog, data
+from kehou.demo import build, catalog, data, enrolment
 
 
 class Command(BaseCommand):
@@ -31,7 +35,13 @@ class Command(BaseCommand):
             "--no-catalog",
             dest="catalog",
             action="store_false",
-            help="load only the city, not the demo libraries and review",
+            help="load only the city, not the demo libraries and review (nor the classes)",
+        )
+        parser.add_argument(
+            "--no-classes",
+            dest="classes",
+            action="store_false",
+            help="do not load the demo classes, selection windows and places",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,6 +68,22 @@ class Command(BaseCommand):
                     self.stdout.write(
                         self.style.SUCCESS(
                             f"Loaded the demo libraries and review in {time.monotonic() - started:.1f} s."
+                        )
+                    )
+            if options["catalog"] and options["classes"]:
+                started = time.monotonic()
+                classes = enrolment.build_enrolment(seed=options["seed"], now=now)
+                if classes.state == "no_term":
+                    self.stdout.write(
+                        self.style.WARNING("No current or coming term in the demo calendar: no classes were loaded.")
+                    )
+                elif not classes.loaded:
+                    self.stdout.write("The demo classes and selection are already loaded: nothing to do.")
+                else:
+                    self._counts(classes.counts)
+                    self.stdout.write(
+                        self.style.SUCCESS(
+                            f"Loaded the demo classes and selection in {time.monotonic() - started:.1f} s."
                         )
                     )
         except build.DemoError as exc:
