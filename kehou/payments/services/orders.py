@@ -235,11 +235,49 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
     return outcome
 
 
+def payments_poll(*, now: datetime, older_than_seconds: int = 120, limit: int = 200) -> int:
+    """Ask the channel about attempts still open after a while (a notification may be lost or late) and apply
+    what it says. Returns how many payments were applied this way."""
+    from datetime import timedelta
+
+    from ..channels.base import ChannelUnavailable
+
+    applied = 0
+    stale = PaymentAttempt.objects.filter(
+        status=PaymentAttempt.Status.CREATED, created_at__lte=now - timedelta(seconds=older_than_seconds)
+    ).select_related("order")
+    for attempt in stale[:limit]:
+        try:
+            event = gateway(attempt.channel).query_payment(out_trade_no=attempt.out_trade_no)
+        except (ChannelUnavailable, KehouError):
+            continue
+        if event is None or event.amount_fen != attempt.amount_fen:
+            continue
+        if event.status == "paid" and apply_payment(attempt=attempt, event=event, now=now) != "duplicate":
+            applied += 1
+        elif event.status in ("failed", "closed"):
+            PaymentAttempt.objects.filter(pk=attempt.pk, status=PaymentAttempt.Status.CREATED).update(
+                status=PaymentAttempt.Status.FAILED if event.status == "failed" else PaymentAttempt.Status.CLOSED,
+                finished_at=now,
+            )
+    return applied
+
+
 def orders_close_expired(*, now: datetime) -> int:
-    """Close pending orders whose hold has expired (the seat has gone back): their attempts are closed at the
-    channel too. A payment that still arrives is refunded automatically (``apply_payment``)."""
+    """Close pending orders whose hold has expired (the seat has gone back). Each open attempt is first queried
+    (a payment made in time whose notification was lost still counts), then closed at the channel. A payment
+    that arrives after the close is refunded automatically (``apply_payment``)."""
+    from ..channels.base import ChannelUnavailable
+
     closed = 0
     for order in Order.objects.filter(status=Order.Status.PENDING, expires_at__lte=now)[:500]:
+        for attempt in order.attempts.filter(status=PaymentAttempt.Status.CREATED):
+            try:
+                event = gateway(attempt.channel).query_payment(out_trade_no=attempt.out_trade_no)
+            except (ChannelUnavailable, KehouError):
+                event = None
+            if event is not None and event.status == "paid" and event.amount_fen == attempt.amount_fen:
+                apply_payment(attempt=attempt, event=event, now=now)
         with transaction.atomic():
             if not Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
                 status=Order.Status.CLOSED, closed_at=now

@@ -11,7 +11,7 @@ from django.db import transaction
 from ..channels.simulator import SimulatorGateway
 from ..models import SimulatorDelivery
 from .notifications import notification_receive
-from .orders import orders_close_expired
+from .orders import orders_close_expired, payments_poll
 from .refunds import refunds_poll
 
 
@@ -35,6 +35,7 @@ def simulator_deliver(*, now: datetime, limit: int = 200) -> int:
 
 def payments_tick(*, now: datetime) -> dict[str, int]:
     return {
+        "payments_found": payments_poll(now=now),
         "orders_closed": orders_close_expired(now=now),
         "notifications_delivered": simulator_deliver(now=now),
         "refunds_settled": refunds_poll(now=now),
