@@ -11,22 +11,24 @@ anyway (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 
 from kehou.catalog import draw
-from kehou.catalog.selectors import usable_q
+from kehou.catalog.models import LibraryEntry
 from kehou.core import audit
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
 from kehou.core.scope import scope_for
 from kehou.notify.services import notify
+from kehou.orgs.models import School
 from kehou.people.models import Guardian, Pupil
 
 from ..models import (
@@ -99,40 +101,42 @@ def _guardians(pupil_ids: list[int]) -> list[int]:
 def _check_pupil_load(
     *,
     pupil_id: int,
-    course_class: CourseClass,
-    window: SelectionWindow,
-    slots: list[ClassSlot],
+    class_id: int,
+    term_id: int,
+    max_classes: int,
     exclude_pk: int | None = None,
 ) -> None:
     """Refuse a second live place in the same class, more classes than the window allows, and time clashes."""
     live = list(
-        Enrolment.objects.filter(
-            pupil_id=pupil_id, status__in=LIVE_STATUSES, course_class__term_id=course_class.term_id
-        )
+        Enrolment.objects.filter(pupil_id=pupil_id, status__in=LIVE_STATUSES, course_class__term_id=term_id)
         .exclude(pk=exclude_pk or 0)
         .values_list("pk", "course_class_id", "status")
     )
-    for pk, class_id, status in live:
-        if class_id == course_class.pk:
+    for pk, live_class_id, status in live:
+        if live_class_id == class_id:
             raise Conflict(
                 _("The child already has a place in this class."),
                 code="already_selected",
                 fields={"enrolment": pk, "status": status},
             )
-    counted = [class_id for _pk, class_id, status in live if status in COUNTED]
-    if len(counted) >= window.max_classes:
+    counted = [live_class_id for _pk, live_class_id, status in live if status in COUNTED]
+    if len(counted) >= max_classes:
         raise Conflict(
-            _("The child already holds the most classes allowed (%(n)s).") % {"n": window.max_classes},
+            _("The child already holds the most classes allowed (%(n)s).") % {"n": max_classes},
             code="too_many_classes",
-            fields={"max_classes": window.max_classes},
+            fields={"max_classes": max_classes},
         )
-    if counted and slots:
-        overlap = Q(pk__in=[])
-        for s in slots:
-            overlap |= Q(weekday=s.weekday, starts_at__lt=s.ends_at, ends_at__gt=s.starts_at)
+    if counted:
+        # A slot of a held class that overlaps a slot of this one (same weekday, times intersect): one query.
+        overlapping = ClassSlot.objects.filter(
+            course_class_id=class_id,
+            weekday=OuterRef("weekday"),
+            starts_at__lt=OuterRef("ends_at"),
+            ends_at__gt=OuterRef("starts_at"),
+        )
         clash = (
             ClassSlot.objects.filter(course_class_id__in=counted)
-            .filter(overlap)
+            .filter(Exists(overlapping))
             .values_list("course_class_id", "course_class__name")
             .first()
         )
@@ -142,6 +146,110 @@ def _check_pupil_load(
                 code="time_clash",
                 fields={"class": clash[0]},
             )
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything a selection reads before it writes, from one query (see ``_context``)."""
+
+    school_id: int
+    district_id: int | None
+    grade: int
+    class_id: int | None
+    term_id: int
+    entry_id: int | None
+    name: str
+    capacity: int
+    taken: int
+    status: str
+    grade_min: int
+    grade_max: int
+    fee_fen: int
+    window_id: int | None
+    mode: str
+    max_classes: int
+    hold_minutes: int
+    replay_id: int | None
+    waiting: int | None  # only when the class is full
+    stale_holds: bool  # only when the class is full
+    usable: bool
+    waived: bool
+
+
+@functools.cache
+def _context_sql() -> str:
+    t = {
+        m.__name__: m._meta.db_table
+        for m in (Pupil, Guardian, School, CourseClass, SelectionWindow, Enrolment, HardshipWaiver, LibraryEntry)
+    }
+    active = LibraryEntry.Status.ACTIVE.value
+    # The course is usable while its entry and every entry upstream (at most two levels) are active: the rule of
+    # kehou.catalog.selectors.usable_q, written out here so the rush reads it in the same query. Only table names
+    # and status constants are formatted in; every value is a parameter.
+    return f"""
+SELECT p.school_id, s.district_id, p.grade,
+       c.id, c.term_id, c.entry_id, c.name, c.capacity, c.taken, c.status, c.grade_min, c.grade_max, c.fee_fen,
+       w.id, w.mode, w.max_classes, w.hold_minutes,
+       (SELECT r.id FROM {t["Enrolment"]} r WHERE r.requested_by_id = %s AND r.request_key = %s),
+       CASE WHEN c.taken >= c.capacity THEN (SELECT COUNT(*) FROM {t["Enrolment"]} q
+            WHERE q.course_class_id = c.id AND q.status = '{S.WAITING.value}') END,
+       CASE WHEN c.taken >= c.capacity THEN EXISTS(SELECT 1 FROM {t["Enrolment"]} h
+            WHERE h.course_class_id = c.id AND h.status = '{S.HELD.value}' AND h.hold_expires_at <= %s) END,
+       CASE WHEN c.entry_id IS NULL THEN 1
+            WHEN le.status = '{active}' AND (u1.id IS NULL OR u1.status = '{active}')
+                 AND (u2.id IS NULL OR u2.status = '{active}') THEN 1
+            ELSE 0 END,
+       EXISTS(SELECT 1 FROM {t["HardshipWaiver"]} hw WHERE hw.pupil_id = p.id AND hw.term_id = c.term_id
+              AND hw.status = '{HardshipWaiver.Status.APPROVED.value}')
+FROM {t["Pupil"]} p
+JOIN {t["School"]} s ON s.id = p.school_id
+LEFT JOIN {t["CourseClass"]} c ON c.id = %s AND c.school_id = p.school_id
+LEFT JOIN {t["SelectionWindow"]} w ON w.id = (
+    SELECT w2.id FROM {t["SelectionWindow"]} w2
+    WHERE w2.school_id = p.school_id AND w2.term_id = c.term_id AND w2.grade = p.grade
+      AND w2.status = '{SelectionWindow.Status.PUBLISHED.value}' AND w2.opens_at <= %s AND w2.closes_at > %s
+    ORDER BY w2.opens_at LIMIT 1)
+LEFT JOIN {t["LibraryEntry"]} le ON le.id = c.entry_id
+LEFT JOIN {t["LibraryEntry"]} u1 ON u1.id = le.upstream_id
+LEFT JOIN {t["LibraryEntry"]} u2 ON u2.id = u1.upstream_id
+WHERE p.id = %s AND EXISTS(SELECT 1 FROM {t["Guardian"]} g WHERE g.pupil_id = p.id AND g.user_id = %s)
+"""  # noqa: S608
+
+
+def _context(*, actor_id: int, pupil_id: int, class_id: int, request_key: str, now: datetime) -> _Context | None:
+    """The child (if the actor is a guardian), the class at the child's school, the window open now for the
+    child's grade and the class's term, a previous request with the same key, and, for a full class, the
+    waitlist length and whether a hold has gone stale: one round trip instead of eight."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_context_sql(), [actor_id, request_key, at, class_id, at, at, pupil_id, actor_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _Context(
+        school_id=row[0],
+        district_id=row[1],
+        grade=row[2],
+        class_id=row[3],
+        term_id=row[4],
+        entry_id=row[5],
+        name=row[6] or "",
+        capacity=row[7] or 0,
+        taken=row[8] or 0,
+        status=row[9] or "",
+        grade_min=row[10] or 0,
+        grade_max=row[11] or 0,
+        fee_fen=row[12] or 0,
+        window_id=row[13],
+        mode=row[14] or "",
+        max_classes=row[15] or 0,
+        hold_minutes=row[16] or 0,
+        replay_id=row[17],
+        waiting=row[18],
+        stale_holds=bool(row[19]),
+        usable=bool(row[20]),
+        waived=bool(row[21]),
+    )
 
 
 def enrolment_select(
@@ -161,67 +269,40 @@ def enrolment_select(
             code="request_key_invalid",
             fields={"request_key": request_key},
         )
-    replay = _replay(actor, request_key, pupil_id, class_id)
-    if replay is not None:
-        return replay
-    pupil = (
-        Pupil.objects.filter(pk=pupil_id, guardians__user=actor)
-        .values("pk", "school_id", "grade", "school__district_id")
-        .first()
-    )
-    if pupil is None:
+    ctx = _context(actor_id=actor.pk, pupil_id=pupil_id, class_id=class_id, request_key=request_key, now=now)
+    if ctx is None or ctx.replay_id is not None:
+        # A retry answers what the first request got, before any other check (as the first request saw them).
+        replay = _replay(actor, request_key, pupil_id, class_id)
+        if replay is not None:
+            return replay
+    if ctx is None:
         raise NotFound(_("Not found."))
-    course_class = (
-        CourseClass.objects.filter(pk=class_id, school_id=pupil["school_id"])
-        .only(
-            "pk",
-            "school_id",
-            "term_id",
-            "entry_id",
-            "name",
-            "capacity",
-            "taken",
-            "status",
-            "grade_min",
-            "grade_max",
-            "fee_fen",
-        )
-        .first()
-    )
-    if course_class is None or course_class.status != CourseClass.Status.ACTIVE:
+    if ctx.class_id is None or ctx.status != CourseClass.Status.ACTIVE:
         raise NotFound(_("The class is not offered at the child's school."), code="class_not_found")
-    window = open_window_for(school_id=pupil["school_id"], term_id=course_class.term_id, grade=pupil["grade"], now=now)
-    if window is None:
+    if ctx.window_id is None:
         raise Conflict(_("Selection is not open for the child's grade now."), code="window_closed")
-    if not course_class.grade_min <= pupil["grade"] <= course_class.grade_max:
+    if not ctx.grade_min <= ctx.grade <= ctx.grade_max:
         raise KehouError(_("The class is not open to the child's grade."), code="grade_not_eligible")
-    lottery = window.mode == SelectionWindow.Mode.LOTTERY
-    if not lottery and course_class.taken >= course_class.capacity and not join_waitlist:
-        # The cheap answer of the rush: no lock, no write. A stale hold may still be freed below.
-        if not _has_stale_holds(course_class.pk, now):
-            raise _full(course_class)
-        holds_expire(now=now, course_class_id=course_class.pk)
-    if (
-        course_class.entry_id is not None
-        and not CourseClass.objects.filter(pk=class_id).filter(usable_q("entry__")).exists()
-    ):
+    lottery = ctx.mode == SelectionWindow.Mode.LOTTERY
+    if not lottery and ctx.taken >= ctx.capacity and not join_waitlist:
+        # The cheap answer of the rush: no lock, no write, no further query. A stale hold may still be freed.
+        if not ctx.stale_holds:
+            raise _full_conflict(ctx.capacity, ctx.waiting or 0)
+        holds_expire(now=now, course_class_id=class_id)
+    if not ctx.usable:
         raise Conflict(_("The course is suspended in the library."), code="course_suspended")
-    slots = list(ClassSlot.objects.filter(course_class_id=class_id))
     try:
         with transaction.atomic():
             # Serialise one child's selections (max classes and clashes read, then write).
-            list(Pupil.objects.select_for_update().filter(pk=pupil_id).values_list("pk"))
-            _check_pupil_load(pupil_id=pupil_id, course_class=course_class, window=window, slots=slots)
-            waived = HardshipWaiver.objects.filter(
-                pupil_id=pupil_id, term_id=course_class.term_id, status=HardshipWaiver.Status.APPROVED
-            ).exists()
-            fee = 0 if waived else course_class.fee_fen
+            list(Pupil.objects.select_for_update().filter(pk=pupil_id).order_by().values_list("pk"))
+            _check_pupil_load(pupil_id=pupil_id, class_id=class_id, term_id=ctx.term_id, max_classes=ctx.max_classes)
+            fee = 0 if ctx.waived else ctx.fee_fen
             row = Enrolment(
                 course_class_id=class_id,
                 pupil_id=pupil_id,
-                window=window,
+                window_id=ctx.window_id,
                 fee_fen=fee,
-                waived=waived,
+                waived=ctx.waived,
                 request_key=request_key,
                 requested_by=actor,
                 created_at=now,
@@ -236,48 +317,48 @@ def enrolment_select(
                     row.status, row.confirmed_at = S.CONFIRMED, now
                 else:
                     row.status = S.HELD
-                    row.hold_expires_at = now + timedelta(minutes=window.hold_minutes)
+                    row.hold_expires_at = now + timedelta(minutes=ctx.hold_minutes)
             elif join_waitlist:
                 row.status, row.queued_at = S.WAITING, now
             else:
-                raise _full(course_class)
+                raise _full(class_id, ctx.capacity)
             row.save(force_insert=True)
             audit.record(
                 actor=actor,
                 action=f"enrolment.{row.status}",
                 object_type="enrolment.enrolment",
                 object_id=row.pk,
-                object_repr=f"{pupil_id} → {course_class.name}"[:200],
+                object_repr=f"{pupil_id} → {ctx.name}"[:200],
                 after={"class": class_id, "pupil": pupil_id, "status": row.status, "fee_fen": fee},
                 now=now,
-                school_id=pupil["school_id"],
-                district_id=pupil["school__district_id"],
+                school_id=ctx.school_id,
+                district_id=ctx.district_id,
             )
+    except Conflict as refusal:
+        # The same key retried in parallel: the retry waited for the child's lock while the first request wrote
+        # its row, so it finds that row as the child's place in this class. It is the same request.
+        if refusal.code == "already_selected" and (replay := _replay(actor, request_key, pupil_id, class_id)):
+            return replay
+        raise
     except IntegrityError:
         # A simultaneous duplicate: the same key retried in parallel, or the same child and class twice.
         replay = _replay(actor, request_key, pupil_id, class_id)
         if replay is not None:
             return replay
         raise Conflict(_("The child already has a place in this class."), code="already_selected") from None
-    except Conflict as refusal:
-        # The same key retried in parallel finds the first request's row once the child's lock is released.
-        if refusal.code == "already_selected" and (replay := _replay(actor, request_key, pupil_id, class_id)):
-            return replay
-        raise
     return Selection(row, created=True, position=waitlist_position(row))
 
 
-def _full(course_class: CourseClass) -> Conflict:
-    waiting = Enrolment.objects.filter(course_class_id=course_class.pk, status=S.WAITING).count()
+def _full(class_id: int, capacity: int) -> Conflict:
+    return _full_conflict(capacity, Enrolment.objects.filter(course_class_id=class_id, status=S.WAITING).count())
+
+
+def _full_conflict(capacity: int, waiting: int) -> Conflict:
     return Conflict(
         _("The class is full. You may join its waitlist."),
         code="class_full",
-        fields={"capacity": course_class.capacity, "waiting": waiting},
+        fields={"capacity": capacity, "waiting": waiting},
     )
-
-
-def _has_stale_holds(class_id: int, now: datetime) -> bool:
-    return Enrolment.objects.filter(course_class_id=class_id, status=S.HELD, hold_expires_at__lte=now).exists()
 
 
 def _require_guardian_or_school(actor: Any, enrolment: Enrolment) -> None:
@@ -402,13 +483,12 @@ def promote(*, course_class_id: int, now: datetime) -> int:
             pk=course_class_id, taken__lt=F("capacity"), status=CourseClass.Status.ACTIVE
         ).update(taken=F("taken") + 1):
             return promoted
-        slots = list(ClassSlot.objects.filter(course_class_id=course_class_id))
         try:
             _check_pupil_load(
                 pupil_id=head.pupil_id,
-                course_class=head.course_class,
-                window=head.window,
-                slots=slots,
+                class_id=course_class_id,
+                term_id=head.course_class.term_id,
+                max_classes=head.window.max_classes,
                 exclude_pk=head.pk,
             )
         except Conflict as refusal:
