@@ -17,6 +17,7 @@ from kehou.catalog.api_submit import (
 )
 from kehou.core.audit_api import AuditEntryViewSet
 from kehou.enrolment.api_urls import urlpatterns as enrolment_urls
+from kehou.payments.api_urls import urlpatterns as payments_urls
 from kehou.orgs.api import DistrictViewSet, SchoolViewSet
 from kehou.people.api import MeView, StudentViewSet, TeacherViewSet, TokenView
 from kehou.people.roster_views import RosterImportView, RosterTemplateView
@@ -65,3 +66,4 @@ urlpatterns = [
     path("", include(router.urls)),
 ]
 urlpatterns += enrolment_urls
+urlpatterns += payments_urls
