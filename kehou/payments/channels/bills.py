@@ -12,11 +12,13 @@ layout): the amounts our attempts and refunds carry. The summary's 总交易单�
 file is refused).
 
 **Alipay trade bill** (``alipay.data.dataservice.bill.downloadurl.query`` with ``bill_type=trade``): a zip of GBK
-CSV files; the detail file ``<pid>_<yyyymmdd>_业务明细.csv`` has ``#`` lines above the data (title, ``#账号：[pid]``,
+CSV files; the detail file ``<pid>_<yyyymmdd>_业务明细.csv`` has ``#`` lines above the data (title, ``#账号：[…]``,
 the period, the ``#---…业务明细列表…---`` start marker), the header row, rows whose fields are padded with tabs, and
 ``#`` lines below (the ``…业务明细列表结束…`` end marker, the totals, the export time); the end marker must be there.
 业务类型 ``交易`` is a payment (amount: 订单金额), ``退款`` a refund (amount: the magnitude of the negative 商家实收,
-number: 退款批次号/请求号 = our ``out_request_no``). The bill lists only what succeeded.
+number: 退款批次号/请求号 = our ``out_request_no``). The bill lists only what succeeded. The reader takes the zip as
+downloaded or the detail CSV alone (UTF-8 or GBK), which is what the Alipay gateway's ``download_bill`` returns; the
+``#账号`` (partner id + a 4-digit account suffix) gives the rows' merchant id, the 16-digit partner id.
 
 Anything else — not a bill, a truncated one, an amount that is not yuan, a state we do not know — raises
 :class:`BillUnreadable` with the reason; nothing is guessed.
@@ -378,9 +380,22 @@ def _alipay_detail(content: bytes) -> str:
     raise BillUnreadable("no 业务明细 file in the zip")
 
 
+def _alipay_text(content: bytes) -> str:
+    """The detail file's text: from the zip as downloaded, or the detail CSV itself (UTF-8 or GBK)."""
+    if content[:2] == b"PK":
+        return _alipay_detail(content)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BillUnreadable("not UTF-8 or GBK text")
+
+
 def parse_alipay_bill(content: bytes) -> list[BillRow]:
-    """Read an Alipay trade bill (the zip as downloaded)."""
-    text = _alipay_detail(_limited(content))
+    """Read an Alipay trade bill: the zip as downloaded, or its detail CSV (the gateway's ``download_bill`` hands
+    over the detail file re-encoded as UTF-8)."""
+    text = _alipay_text(_limited(content))
     lines = text.splitlines()
     account = ""
     start = end = None
@@ -389,7 +404,10 @@ def parse_alipay_bill(content: bytes) -> list[BillRow]:
         if stripped.startswith("#"):
             found = _ACCOUNT.search(stripped)
             if found and not account:
+                # The account is the partner id (2088 + 12 digits) with the account's 4-digit suffix (0156: CNY).
                 account = found.group(1)
+                if len(account) == 20 and account.startswith("2088"):
+                    account = account[:16]
             if "业务明细列表" in stripped:
                 if "结束" in stripped:
                     end = i

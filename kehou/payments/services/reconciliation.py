@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,7 +106,7 @@ def _check_channel(channel: str) -> None:
 def _fetch(channel: str, bill_date: date) -> bytes:
     try:
         return gateway(channel).download_bill(bill_date=bill_date)
-    except ChannelUnavailable as exc:
+    except (ChannelUnavailable, ImproperlyConfigured) as exc:
         raise KehouError(
             _("The channel's bill could not be downloaded; try again later or upload the file."),
             code="bill_unavailable",
@@ -119,7 +120,7 @@ def _merchant_of(channel: str) -> str:
         return ""
     try:
         return str(getattr(gateway(channel), "merchant_id", "") or "")
-    except (KehouError, ImportError):
+    except (KehouError, ImportError, ImproperlyConfigured):
         return ""
 
 

@@ -324,9 +324,12 @@ def test_an_alipay_bill_zip_of_gbk_csv_reads_its_payments_and_refunds():
         ("payment", "KP260824090000BBBB", "", 1, "paid"),
         ("refund", "KP260824090000AAAA", "KR26082401", 60025, "succeeded"),
     ]
-    assert rows[0].channel_no == "2026082422001400001" and rows[0].merchant_id == "20881234567890120156"
+    assert rows[0].channel_no == "2026082422001400001" and rows[0].merchant_id == "2088123456789012"
     assert rows[2].at is not None and (rows[2].at.date(), rows[2].at.hour, rows[2].at.second) == (DAY, 9, 5)
     assert parse_bill("alipay", buffer.getvalue()) == rows
+    # The Alipay gateway hands over the detail file alone, re-encoded as UTF-8: the same rows.
+    assert parse_alipay_bill(detail.decode("gbk").encode("utf-8")) == rows
+    assert parse_alipay_bill(detail) == rows
 
 
 def test_the_alipay_bill_builder_and_reader_agree():
@@ -336,6 +339,29 @@ def test_the_alipay_bill_builder_and_reader_agree():
     ]
     content = alipay_bill_zip(rows, account="2088000000000001", bill_date=date(2026, 8, 24))
     assert parse_alipay_bill(content) == rows
+
+
+def test_an_alipay_bill_reconciles_against_payments_through_alipay(simulator):
+    seat = held_seat()
+    order = ordered(seat)
+    # A payment through Alipay as the Alipay gateway would have applied it (its keys are not configured here).
+    attempt = PaymentAttempt.objects.create(
+        order=order,
+        channel="alipay",
+        out_trade_no="KP260824090000ALIP",
+        amount_fen=order.total_fen,
+        status="paid",
+        channel_trade_no="2026082422001400009",
+        created_at=NOW,
+        finished_at=NOW + timedelta(seconds=5),
+    )
+    row = BillRow("payment", attempt.out_trade_no, "", attempt.channel_trade_no, order.total_fen, "paid", NOW)
+    content = alipay_bill_zip([row], account="20880000000000010156", bill_date=DAY)
+    recon = reconcile(channel="alipay", bill_date=DAY, content=content, actor=None, now=LATER)
+    assert (recon.rows, recon.matched, recon.differences) == (1, 1, 0)
+    [settlement] = settlements()
+    assert settlement.key == f"settlement:alipay:{DAY.isoformat()}"
+    assert settlement.postings.get().credit.code == clearing_code("alipay")
 
 
 # --- the command, the export, the scope ----------------------------------------------------------------------
