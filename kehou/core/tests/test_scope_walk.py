@@ -42,6 +42,7 @@ from kehou.core.api import ScopeGuard
 from kehou.core.scope import ScopeSpec
 from kehou.enrolment.tests.factories import walker_rows as enrolment_walker_rows
 from kehou.orgs.models import Organisation
+from kehou.payments.tests.factories import walker_rows as payments_walker_rows
 from kehou.people.models import Role
 from kehou.portal.pages import ScopedListPage
 from kehou.testing import factories as f
@@ -312,6 +313,7 @@ def world(city: City, settings: Any, tmp_path: Any) -> World:
     catalog_rows(city, now)
     walker_proofs(now)  # a stored PDF proof on each submission (kehou/catalog/tests/factories.py)
     enrolment_walker_rows(city)  # classes, windows, holds, waivers, draws (kehou/enrolment/tests/factories.py)
+    payments_walker_rows(city)  # orders, attempts, refunds, notifications, ledger (kehou/payments/tests/factories.py)
     # Audit entries in every corner.
     with transaction.atomic():
         for obj in (city.a1, city.a2, city.b1, city.district_a, city.district_b):
