@@ -29,6 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Classes"), reverse("portal:classes")))
         nav.append((_("Windows"), reverse("portal:windows")))
+    elif scope.teacher_ids:
+        nav.append((_("My classes"), reverse("portal:classes")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
     if scope.everything or scope.district_ids:

@@ -543,3 +543,15 @@ def test_places_list_filters_and_exports_with_waitlist_positions_and_hold_expiry
     f.grant(bureau_b, Role.DISTRICT_ADMIN, district=city.district_b)
     assert len(sheet(page_as(bureau_b).get("/places/", {"format": "xlsx"}))) == 1
     assert f"/places/?class={chess.pk}" in html(client.get(f"/classes/{chess.pk}/"))
+
+
+def test_a_teacher_sees_only_their_own_classes_with_full_names(city, world):
+    teacher = world["chess"].teacher.user
+    client = page_as(teacher)
+    text = html(client.get("/"))
+    assert 'href="/classes/"' in re.search(r'<nav class="menu".*?</nav>', text, re.S).group(0)
+    listing = html(client.get("/classes/"))
+    assert "围棋" in listing and "机器人编程" not in listing
+    assert world["k2"].name in html(client.get(f"/classes/{world['chess'].pk}/"))
+    assert client.get(f"/classes/{world['robots'].pk}/").status_code == 404
+    assert 'data-notice="cannot-create"' in html(client.get("/classes/new/"))
