@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from openpyxl import load_workbook
 
+from kehou.catalog.tests.test_concurrency import Race
 from kehou.core.errors import KehouError, NotFound
 from kehou.core.models import AuditEntry
 from kehou.core.scope import scope_for
@@ -216,6 +217,32 @@ def test_a_day_whose_refunds_exceed_its_payments_posts_nothing_and_reports_it(si
     assert ("amount", "settlement", f"settlement:simulator:{DAY.isoformat()}") in items_of(recon)
     assert ReconciliationItem.objects.get(trade_kind="settlement").bill_amount_fen == -day.fee
     assert settlements() == [] and verify().balanced
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_imports_of_a_day_settle_it_once(simulator, tmp_path):
+    day = a_day_of_payments()
+    content = SimulatorGateway().download_bill(bill_date=DAY)
+    race = Race(tmp_path)
+    race.start()
+    try:
+        results = race.run(
+            *(
+                lambda: reconcile(channel="simulator", bill_date=DAY, content=content, actor=None, now=LATER)
+                for _ in range(6)
+            )
+        )
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        assert len({r.pk for r in results}) == 1
+        assert race.read(lambda: len(settlements())) == 1
+        assert race.read(lambda: balances()[ESCROW]) == 2 * day.fee
+        assert race.read(lambda: ReconciliationItem.objects.count()) == 0
+        assert race.read(lambda: verify().balanced)
+    finally:
+        race.stop()
 
 
 # --- unreadable bills ----------------------------------------------------------------------------------------
