@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from kehou.core.models import AuditEntry
 from kehou.core.scope import scope_for
 from kehou.demo import build, catalog, data, enrolment
 from kehou.enrolment.models import (
+    ClassSession,
     ClassSlot,
     CourseClass,
     Enrolment,
@@ -113,6 +114,16 @@ class TestTheLoadedClasses:
         call_command("load_demo", "--no-classes", stdout=out)
         assert "classes" not in out.getvalue()
         assert _row_counts() == before
+
+    def test_the_term_follows_the_day_of_the_load(self):
+        autumn, first = enrolment.choose_term(BASE.date())
+        assert autumn.name == "2026-2027学年第一学期" and first == date(2026, 12, 14)
+        assert set(CourseClass.objects.values_list("term_id", flat=True)) == {autumn.pk}
+        assert not ClassSession.objects.filter(date__lt=first).exists()
+        assert enrolment.choose_term(date(2026, 8, 20)) == (autumn, date(2026, 9, 7))
+        spring, first = enrolment.choose_term(date(2027, 1, 12))  # too little of the autumn term is left
+        assert spring.name == "2026-2027学年第二学期" and first is None
+        assert enrolment.choose_term(date(2027, 8, 1)) is None
 
     def test_classes_in_many_schools_from_their_libraries(self):
         classes = list(CourseClass.objects.select_related("school__district", "entry__item__category", "teacher"))
