@@ -146,7 +146,7 @@ class AlipayGateway:
         try:
             response = self.session.request(
                 "POST",
-                self.config.gateway,
+                f"{self.config.gateway}?charset=utf-8",  # the gateway reads the charset before the body
                 data=self._signed(method, biz_content).encode("utf-8"),
                 headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
                 timeout=self.config.timeout,

@@ -190,7 +190,7 @@ class WechatGateway:
         except requests.RequestException as exc:
             raise ChannelUnavailable(f"wechat {method} {path.split('?')[0]}: {type(exc).__name__}") from None
         status = response.status_code
-        if status >= 500 or status == 429:
+        if status >= 500 or status in (401, 429):  # 401: our signature refused (configuration): not final
             raise ChannelUnavailable(f"wechat {method} {path.split('?')[0]}: HTTP {status}")
         raw = response.text
         if 200 <= status < 300:

@@ -215,7 +215,7 @@ class FakeAlipay:
         if url in self.files:
             response._content = self.files[url]
             return response
-        assert (method, url) == ("POST", GATEWAY)
+        assert (method, url) == ("POST", GATEWAY + "?charset=utf-8")
         fields = dict(parse_qsl((data or b"").decode(), keep_blank_values=True, strict_parsing=True))
         self.calls.append(fields)
         api = fields["method"]

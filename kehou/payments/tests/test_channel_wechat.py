@@ -496,6 +496,9 @@ def test_network_errors_server_errors_and_unverified_answers_are_unavailable(fak
     with pytest.raises(ChannelUnavailable):
         WechatGateway().query_payment(out_trade_no="KP1")
     fake.sign_with = env.platform
+    fake.answer("POST", "/v3/refund/domestic/refunds", 401, {"code": "SIGN_ERROR", "message": "签名错误"})
+    with pytest.raises(ChannelUnavailable):  # our signature refused: configuration, not a failed refund
+        WechatGateway().refund(out_trade_no="KP1", out_refund_no="KR1", amount_fen=1, total_fen=3000, reason="")
     fake.answer("GET", "/v3/pay/transactions/out-trade-no/KP1", 500, {"code": "SYSTEM_ERROR", "message": "x"})
     with pytest.raises(ChannelUnavailable):
         WechatGateway().query_payment(out_trade_no="KP1")
