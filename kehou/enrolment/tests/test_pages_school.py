@@ -555,3 +555,36 @@ def test_a_teacher_sees_only_their_own_classes_with_full_names(city, world):
     assert world["k2"].name in html(client.get(f"/classes/{world['chess'].pk}/"))
     assert client.get(f"/classes/{world['robots'].pk}/").status_code == 404
     assert 'data-notice="cannot-create"' in html(client.get("/classes/new/"))
+
+
+@pytest.mark.parametrize("role", ["district_admin", "city_admin", "teacher", "parent", "operator_staff", "nobody"])
+def test_window_and_waiver_actions_by_anyone_but_the_school_change_nothing(city, world, role):
+    draft = SelectionWindow.objects.create(
+        school=city.a1,
+        term=autumn_term(),
+        grade=5,
+        opens_at=NOW + timedelta(days=1),
+        closes_at=NOW + timedelta(days=2),
+        created_at=NOW,
+        created_by=world["admin"],
+    )
+    waiver = HardshipWaiver.objects.create(
+        pupil=city.pupil_a1, term=autumn_term(), reason="r", requested_by=world["admin"], requested_at=NOW
+    )
+    before = state()
+    client = page_as(city.users[role])
+    for url in (
+        f"/windows/{draft.pk}/publish",
+        f"/windows/{world['window'].pk}/cancel",
+        f"/windows/{world['window'].pk}/draw",
+        f"/waivers/{waiver.pk}/revoke",
+        f"/classes/{world['robots'].pk}/cancel",
+    ):
+        response = client.post(url, {"reason": "x"})
+        assert response.status_code in (302, 404), (role, url, response.status_code)
+    if role not in ("district_admin", "city_admin"):
+        assert client.post(f"/waivers/{waiver.pk}/decide", {"decision": "approve"}).status_code in (302, 404)
+    draft.refresh_from_db()
+    waiver.refresh_from_db()
+    assert draft.status == "draft" and waiver.status == "pending"
+    assert state() == before
