@@ -27,3 +27,26 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False
+
+# PostgreSQL under ASGI: Django runs each request's synchronous code in a thread of its own (asgiref's
+# ThreadSensitiveContext), so a persistent connection (CONN_MAX_AGE) is never reused by the next request and is
+# left open by a thread that is gone: a rush opens one connection per request and runs out of connections. A
+# psycopg pool per server process instead (needs the psycopg-pool package): DB_POOL_MAX_SIZE connections at most,
+# a request waits up to DB_POOL_TIMEOUT seconds for one. DB_POOL_MAX_SIZE=0 keeps the plain connections.
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
+        "min_size": min(4, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "30")),
+    }
+
+# Django logs every 4xx answer as a warning ("Conflict: /api/v1/enrolments/"): in a selection rush that is a log line
+# per sold-out refusal, thousands a second, written by the server that should be answering. Refusals are answers,
+# not faults; server errors (5xx) are still logged. DJANGO_REQUEST_LOG_LEVEL=WARNING brings the 4xx lines back.
+LOGGING["loggers"] = {  # noqa: F405
+    **LOGGING["loggers"],  # type: ignore[dict-item]  # noqa: F405
+    "django.request": {"level": os.environ.get("DJANGO_REQUEST_LOG_LEVEL", "ERROR")},
+}
