@@ -297,12 +297,6 @@ def live_places_by_pupil(*, pupil_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def unread_notifications(*, user: Any) -> int:
-    from kehou.notify.models import Notification
-
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
 # --- reads the API adds (kehou/enrolment/api*.py) ----------------------------------------------------------------
 def waitlist_positions(enrolments: list[Enrolment]) -> dict[int, int]:
     """Waitlist positions (1 = next) of the waiting ones among ``enrolments``, by enrolment id."""
