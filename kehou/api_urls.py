@@ -17,8 +17,8 @@ from kehou.catalog.api_submit import (
 )
 from kehou.core.audit_api import AuditEntryViewSet
 from kehou.enrolment.api_urls import urlpatterns as enrolment_urls
-from kehou.payments.api_urls import urlpatterns as payments_urls
 from kehou.orgs.api import DistrictViewSet, SchoolViewSet
+from kehou.payments.api_urls import urlpatterns as payments_urls
 from kehou.people.api import MeView, StudentViewSet, TeacherViewSet, TokenView
 from kehou.people.roster_views import RosterImportView, RosterTemplateView
 

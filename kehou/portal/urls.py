@@ -12,8 +12,8 @@ from kehou.catalog.views_submit import (
 )
 from kehou.core.audit_views import AuditListPage
 from kehou.enrolment.page_urls import urlpatterns as enrolment_pages
-from kehou.payments.page_urls import urlpatterns as payments_pages
 from kehou.orgs.views import SchoolDetailPage, SchoolListPage
+from kehou.payments.page_urls import urlpatterns as payments_pages
 from kehou.people.roster_views import RosterPage, RosterTemplatePage
 from kehou.people.views import PupilDetailPage, PupilListPage, TeacherListPage
 
