@@ -4,13 +4,18 @@ environment (see docs/payments.md); nothing secret is in settings modules, the r
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kehou.core.errors import KehouError
 
 from .base import Gateway
+
+log = logging.getLogger("kehou.payments")
 
 GATEWAYS = {
     "simulator": "kehou.payments.channels.simulator.SimulatorGateway",
@@ -29,4 +34,11 @@ def gateway(channel: str) -> Gateway:
         raise KehouError(
             _("This payment channel is not available."), code="channel_unavailable", fields={"channel": channel}
         )
-    return import_string(GATEWAYS[channel])()  # type: ignore[no-any-return]
+    try:
+        return import_string(GATEWAYS[channel])()  # type: ignore[no-any-return]
+    except ImproperlyConfigured as missing:
+        # Enabled but its keys are not configured: refuse clearly (the message names the variable, never a value).
+        log.error("payment channel %s is enabled but not configured: %s", channel, missing)
+        raise KehouError(
+            _("This payment channel is not available."), code="channel_unavailable", fields={"channel": channel}
+        ) from None

@@ -26,6 +26,7 @@ from .refunds import apply_refund_event
 
 log = logging.getLogger("kehou.payments")
 # Headers kept with a notification: the channels' own (signatures are public material, never keys).
+QUIET_REASONS = {"refund_unconfirmed"}
 KEPT_HEADERS = ("wechatpay-", "http_wechatpay_", "content-type", "content_type", "user-agent", "http_user_agent")
 
 
@@ -87,9 +88,13 @@ def _apply_payment_event(attempt: PaymentAttempt, event: ChannelEvent, now: date
 def _reject(ack: Ack, record: ChannelNotification, reason: str) -> Received:
     record.outcome = ChannelNotification.Outcome.REJECTED
     record.reason = reason
-    record.alert = True
+    # Every rejection is recorded; all but a channel's own passing hiccup (Alipay could not confirm a refund's
+    # amount yet and will resend) raise an alert.
+    record.alert = reason not in QUIET_REASONS
     with transaction.atomic():
         record.save()
+        if not record.alert:
+            return Received(ack, record)
         city = list(RoleAssignment.objects.filter(role=Role.CITY_ADMIN).values_list("user_id", flat=True))
         notify(
             user_ids=city,

@@ -128,9 +128,17 @@ def order_create(
     return order, True
 
 
-def payment_start(*, actor: Any, order: Order, channel: str, now: datetime) -> tuple[PaymentAttempt, PaymentStart]:
+def payment_start(
+    *, actor: Any, order: Order, channel: str, now: datetime, payer_ref: str = ""
+) -> tuple[PaymentAttempt, PaymentStart]:
     """Start paying a pending order through a channel. A parent who switches channel closes the earlier attempt
-    first, so that the order cannot be paid twice."""
+    first, so that the order cannot be paid twice. ``payer_ref`` tells the channel who pays: ``openid:<id>`` inside
+    WeChat, otherwise the client's address (``ip:<address>``, WeChat's H5 payment needs it), taken from the request."""
+    if not payer_ref:
+        from kehou.core import context
+
+        client_ip = context.current().client_ip
+        payer_ref = f"ip:{client_ip}" if client_ip else ""
     if order.payer_id != actor.pk and not order.pupil.guardians.filter(user=actor).exists():
         raise NotFound(_("Not found."))
     if channel not in enabled_channels() or channel == Channel.WAIVER:
@@ -160,6 +168,7 @@ def payment_start(*, actor: Any, order: Order, channel: str, now: datetime) -> t
         amount_fen=attempt.amount_fen,
         description=order.description,
         expires_at=order.expires_at,
+        payer_ref=payer_ref,
     )
     return attempt, start
 
