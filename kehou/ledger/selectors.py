@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from kehou.core.scope import Scope
 
@@ -103,6 +103,59 @@ def transaction_list(
     *, scope: Scope, kind: str = "", school_id: int | None = None, reference: str = ""
 ) -> QuerySet[LedgerTransaction]:
     qs = scope.filter(LedgerTransaction.objects.select_related("school").prefetch_related("postings"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if school_id:
+        qs = qs.filter(school_id=school_id)
+    if reference:
+        qs = qs.filter(reference=reference)
+    return qs.order_by("-at", "-pk")
+
+
+def account_list(*, scope: Scope) -> QuerySet[Account]:
+    """The accounts a scope may see: the city bureau every account; a district its schools' prepayment accounts;
+    a school its own (the shared accounts — escrow, clearing, refunds payable — belong to no school)."""
+    return scope.filter(Account.objects.select_related("school")).order_by("code")
+
+
+def account_balances(accounts: QuerySet[Account]) -> list[tuple[Account, int, int, int]]:
+    """(account, debits, credits, balance in its normal direction) for each account, derived from the postings in
+    two grouped queries."""
+    rows = list(accounts)
+    ids = [a.pk for a in rows]
+    debits = dict(
+        Posting.objects.filter(debit_id__in=ids)
+        .values_list("debit_id")
+        .annotate(s=Sum("amount_fen"))
+        .values_list("debit_id", "s")
+    )
+    credits = dict(
+        Posting.objects.filter(credit_id__in=ids)
+        .values_list("credit_id")
+        .annotate(s=Sum("amount_fen"))
+        .values_list("credit_id", "s")
+    )
+    result = []
+    for acct in rows:
+        d, c = int(debits.get(acct.pk) or 0), int(credits.get(acct.pk) or 0)
+        result.append((acct, d, c, d - c if acct.debit_normal else c - d))
+    return result
+
+
+def transaction_detail_queryset(*, scope: Scope) -> QuerySet[LedgerTransaction]:
+    """Transactions in the scope with their postings and the postings' accounts."""
+    postings = Posting.objects.select_related("debit", "credit").order_by("pk")
+    return scope.filter(
+        LedgerTransaction.objects.select_related("school").prefetch_related(Prefetch("postings", queryset=postings))
+    )
+
+
+def transaction_list_with_accounts(
+    *, scope: Scope, kind: str = "", school_id: int | None = None, reference: str = ""
+) -> QuerySet[LedgerTransaction]:
+    """The filters of :func:`transaction_list`, with each posting's accounts read in the same prefetch (for lists
+    that show them)."""
+    qs = transaction_detail_queryset(scope=scope)
     if kind:
         qs = qs.filter(kind=kind)
     if school_id:

@@ -59,6 +59,10 @@ PUBLIC: dict[str, str] = {
     "drf_spectacular.views.SpectacularRedocView": "API docs UI",
     "django.contrib.staticfiles.views.serve": "static files (DEBUG only)",
     "django.views.static.serve": "static files (DEBUG only)",
+    "kehou.payments.api_notify.NotifyView": (
+        "payment channels' notifications: called by the channel's servers, proven by the channel's signature "
+        "(verified, matched and logged by services.notifications), never by a login; reads no scoped rows"
+    ),
 }
 ADMIN_NAMESPACE = "admin"
 # Detail views that by design show a row to fewer roles than its model's scope reaches, and why. The in-scope check
