@@ -143,7 +143,9 @@ def refund_request(
     try:
         with transaction.atomic():
             if cancel_place and order.enrolment.status in (Enrolment.Status.HELD, Enrolment.Status.CONFIRMED):
-                enrolment_cancel(actor=actor, enrolment=order.enrolment, now=now, reason=reason or "refund")
+                enrolment_cancel(
+                    actor=actor, enrolment=order.enrolment, now=now, reason=reason or "refund", refunding=True
+                )
             if q.amount_fen > 0:
                 _reserve(order, course_fen=q.course_fen, materials_fen=q.materials_fen)
                 attempt = order.attempts.get(status=PaymentAttempt.Status.PAID)
