@@ -239,7 +239,8 @@ class OrderPayView(_ScopedObjectView):
         description=(
             "The payer (or another guardian of the child). Answers what the page needs to pay: `start.kind` "
             "`redirect` (open `start.url`) or `jsapi` (call the wallet with `start.params`). The same channel again "
-            "reuses the open attempt; switching channel closes the earlier attempt first, so the order cannot be "
+            "reuses the open attempt (`openid` names the payer inside WeChat; else the client's address goes to the "
+            "channel); switching channel closes the earlier attempt first, so the order cannot be "
             "paid twice. The payment itself arrives as the channel's notification. Codes: 400 "
             "`channel_unavailable`; 409 `order_not_pending`, `hold_expired`; 404 for anyone but the child's "
             "guardians."
@@ -250,7 +251,10 @@ class OrderPayView(_ScopedObjectView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
         v = self.parsed(PaySerializer)
-        attempt, start = orders.payment_start(actor=request.user, order=order, channel=v["channel"], now=clock.now())
+        payer_ref = f"openid:{v['openid']}" if v.get("openid") else ""
+        attempt, start = orders.payment_start(
+            actor=request.user, order=order, channel=v["channel"], payer_ref=payer_ref, now=clock.now()
+        )
         body = {
             "attempt": attempt.pk,
             "channel": attempt.channel,

@@ -78,7 +78,7 @@ class NotifyView(APIView):
             "duplicate is answered as success and changes nothing; a forged, stale, replayed or mismatching "
             "notification changes nothing, is recorded as `rejected` and raises an alert for the city bureau. "
             f"Bodies over {NOTIFY_MAX_BYTES // 1024} KiB: 413 `body_too_large`; a channel enabled without its keys: "
-            "503 `channel_not_configured`."
+            "400 `channel_unavailable`."
         ),
         parameters=[OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(GATEWAYS))],
         request={"*/*": OpenApiTypes.BINARY},
@@ -88,7 +88,6 @@ class NotifyView(APIView):
             400: OpenApiResponse(description="rejected: the channel's failure answer"),
             404: OpenApiResponse(description="`not_found`: no such channel enabled here"),
             413: OpenApiResponse(description="`body_too_large`"),
-            503: OpenApiResponse(description="`channel_not_configured`"),
         },
         auth=[],
     )

@@ -56,6 +56,11 @@ class OrderCreateSerializer(RequestKeyMixin, StrictSerializer):
 
 class PaySerializer(StrictSerializer):
     channel = serializers.CharField(max_length=20, help_text="one of `GET /api/v1/channels/`")
+    openid = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,128}$",
+        required=False,
+        help_text="the payer's WeChat openid when paying inside WeChat (JSAPI); else the client's address is used",
+    )
 
 
 class RefundRequestSerializer(RequestKeyMixin, StrictSerializer):
