@@ -66,7 +66,10 @@ def verify_notification(
     *, headers: Mapping[str, str], body: bytes, keys: PlatformKeys, apiv3_key: str, now: datetime
 ) -> dict[str, Any]:
     """The decrypted ``resource`` of a verified notification, with the envelope's ``event_type`` added."""
-    text = body.decode("utf-8", errors="strict") if isinstance(body, bytes) else str(body)
+    try:
+        text = body.decode("utf-8", errors="strict") if isinstance(body, bytes) else str(body)
+    except UnicodeDecodeError:
+        raise NotificationRejected("malformed", "not UTF-8") from None
     if header(headers, "Wechatpay-Signature-Type") not in ("", SIGNATURE_TYPE):
         raise NotificationRejected("bad_signature_type")
     serial = header(headers, "Wechatpay-Serial")
