@@ -106,79 +106,46 @@ def _check_pupil_load(
     max_classes: int,
     exclude_pk: int | None = None,
 ) -> None:
-    """Refuse a second live place in the same class, more classes than the window allows, and time clashes.
-    One query reads the child's live places in the term, each with whether one of its slots overlaps one of
-    this class's (same weekday, times intersect)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_load_sql(), [class_id, pupil_id, term_id, exclude_pk or 0])
-        live = cursor.fetchall()
-    for pk, live_class_id, status, _name, _clash in live:
+    """Refuse a second live place in the same class, more classes than the window allows, and time clashes."""
+    live = list(
+        Enrolment.objects.filter(pupil_id=pupil_id, status__in=LIVE_STATUSES, course_class__term_id=term_id)
+        .exclude(pk=exclude_pk or 0)
+        .values_list("pk", "course_class_id", "status")
+    )
+    for pk, live_class_id, status in live:
         if live_class_id == class_id:
             raise Conflict(
                 _("The child already has a place in this class."),
                 code="already_selected",
                 fields={"enrolment": pk, "status": status},
             )
-    counted = [row for row in live if row[2] in COUNTED]
+    counted = [live_class_id for _pk, live_class_id, status in live if status in COUNTED]
     if len(counted) >= max_classes:
         raise Conflict(
             _("The child already holds the most classes allowed (%(n)s).") % {"n": max_classes},
             code="too_many_classes",
             fields={"max_classes": max_classes},
         )
-    clashing = [(row[1], row[3]) for row in counted if row[4]]
-    if len(clashing) > 1:  # name the class whose clashing slot comes first in the week
+    if counted:
+        # A slot of a held class that overlaps a slot of this one (same weekday, times intersect): one query.
         overlapping = ClassSlot.objects.filter(
             course_class_id=class_id,
             weekday=OuterRef("weekday"),
             starts_at__lt=OuterRef("ends_at"),
             ends_at__gt=OuterRef("starts_at"),
         )
-        first = (
-            ClassSlot.objects.filter(course_class_id__in=[c for c, _n in clashing])
+        clash = (
+            ClassSlot.objects.filter(course_class_id__in=counted)
             .filter(Exists(overlapping))
             .values_list("course_class_id", "course_class__name")
             .first()
         )
-        clashing = [first] if first is not None else clashing
-    if clashing:
-        raise Conflict(
-            _("This class clashes with “%(name)s”.") % {"name": clashing[0][1]},
-            code="time_clash",
-            fields={"class": clashing[0][0]},
-        )
-
-
-@functools.cache
-def _load_sql() -> str:
-    e, c, slot = Enrolment._meta.db_table, CourseClass._meta.db_table, ClassSlot._meta.db_table
-    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
-    return f"""
-SELECT e.id, e.course_class_id, e.status, c.name,
-       EXISTS(SELECT 1 FROM {slot} a JOIN {slot} b ON b.weekday = a.weekday
-                   AND b.starts_at < a.ends_at AND b.ends_at > a.starts_at
-              WHERE a.course_class_id = e.course_class_id AND b.course_class_id = %s)
-FROM {e} e JOIN {c} c ON c.id = e.course_class_id
-WHERE e.pupil_id = %s AND e.status IN ({live}) AND c.term_id = %s AND e.id <> %s
-"""  # noqa: S608
-
-
-def _lock_pupil(pupil_id: int) -> None:
-    """Serialise one child's selections: on PostgreSQL a row lock; SQLite serialises every write transaction."""
-    if connection.features.has_select_for_update:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {Pupil._meta.db_table} WHERE id = %s FOR UPDATE", [pupil_id])  # noqa: S608
-
-
-def _take_seat(class_id: int) -> bool:
-    """The conditional UPDATE that takes a seat: the database refuses it once taken reaches capacity."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {CourseClass._meta.db_table} SET taken = taken + 1 "  # noqa: S608
-            "WHERE id = %s AND taken < capacity AND status = %s",
-            [class_id, CourseClass.Status.ACTIVE.value],
-        )
-        return cursor.rowcount == 1
+        if clash is not None:
+            raise Conflict(
+                _("This class clashes with “%(name)s”.") % {"name": clash[1]},
+                code="time_clash",
+                fields={"class": clash[0]},
+            )
 
 
 @dataclass(frozen=True)
@@ -327,7 +294,7 @@ def enrolment_select(
     try:
         with transaction.atomic():
             # Serialise one child's selections (max classes and clashes read, then write).
-            _lock_pupil(pupil_id)
+            list(Pupil.objects.select_for_update().filter(pk=pupil_id).order_by().values_list("pk"))
             _check_pupil_load(pupil_id=pupil_id, class_id=class_id, term_id=ctx.term_id, max_classes=ctx.max_classes)
             fee = 0 if ctx.waived else ctx.fee_fen
             row = Enrolment(
@@ -343,7 +310,9 @@ def enrolment_select(
             )
             if lottery:
                 row.status = S.APPLIED
-            elif _take_seat(class_id):
+            elif CourseClass.objects.filter(
+                pk=class_id, taken__lt=F("capacity"), status=CourseClass.Status.ACTIVE
+            ).update(taken=F("taken") + 1):
                 if fee == 0:
                     row.status, row.confirmed_at = S.CONFIRMED, now
                 else:

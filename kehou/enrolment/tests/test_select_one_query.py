@@ -108,3 +108,21 @@ def test_basic_care_has_no_library_entry_and_is_selectable(school):
     parent, [kid] = family(school)
 
     assert select(parent, kid, care).enrolment.status == "held"
+
+
+def test_of_two_clashing_classes_the_one_earlier_in_the_week_is_named(school):
+    from .factories import MON_1600, MON_1630, TUE_1600
+
+    tuesday = make_class(school, slots=[TUE_1600], name="围棋")
+    monday = make_class(school, slots=[MON_1600], name="书法")
+    both = make_class(school, slots=[MON_1630, Slot(1, time(16, 30), time(17, 30))], name="舞蹈")
+    open_window(school, 3, max_classes=3)
+    parent, [kid] = family(school)
+    select(parent, kid, tuesday)
+    select(parent, kid, monday)
+
+    with pytest.raises(Conflict) as err:
+        select(parent, kid, both)
+
+    assert err.value.code == "time_clash"
+    assert err.value.fields == {"class": monday.pk}
