@@ -36,13 +36,18 @@ class Received:
     record: ChannelNotification
 
 
+def _storable(text: str) -> str:
+    """Text PostgreSQL can store: NUL characters (which a forged body may carry) become U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _kept(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: str(v)[:500] for k, v in headers.items() if k.lower().startswith(KEPT_HEADERS)}
+    return {_storable(k): _storable(str(v))[:500] for k, v in headers.items() if k.lower().startswith(KEPT_HEADERS)}
 
 
 def notification_receive(*, channel: str, headers: Mapping[str, str], body: bytes, now: datetime) -> Received:
     gw = gateway(channel)
-    text = body.decode("utf-8", errors="replace")[:20000]
+    text = _storable(body.decode("utf-8", errors="replace"))[:20000]
     record = ChannelNotification(channel=channel, received_at=now, headers=_kept(headers), body=text)
     try:
         event = gw.parse_notification(headers=headers, body=body, now=now)

@@ -166,6 +166,11 @@ def test_garbage_with_signature_headers_is_rejected(simulator: Any) -> None:
     response = send(Client(), headers, b'{"id": 1}')
     assert response.status_code == 400
     assert ChannelNotification.objects.get().outcome == "rejected"
+    # NUL characters (which PostgreSQL cannot store) in the headers and the body are recorded, not a 500.
+    headers["Wechatpay-Nonce"] = "a\x00b"
+    response = send(Client(), headers, b'{"id": "\x00"}\x00')
+    assert response.status_code == 400
+    assert ChannelNotification.objects.filter(outcome="rejected").count() == 2
 
 
 @pytest.mark.parametrize("channel", ["wechat", "alipay", "ganfutong"])
