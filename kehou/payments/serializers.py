@@ -14,6 +14,7 @@ from rest_framework import serializers
 from kehou.catalog.serializers_admin import NamedRefSerializer as RefSerializer
 from kehou.catalog.serializers_admin import RegionRefSerializer, SchoolRefSerializer
 from kehou.catalog.serializers_submit import StrictIntegerField
+from kehou.core.api import MAX_ID
 from kehou.core.serializers import StrictSerializer
 from kehou.enrolment.selectors import shown_pupil_name
 from kehou.enrolment.serializers import StrictBooleanField, local_time
@@ -48,7 +49,7 @@ class RequestKeyMixin(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrderCreateSerializer(RequestKeyMixin, StrictSerializer):
-    enrolment = StrictIntegerField(min_value=1, help_text="the held seat (enrolment id) to pay for")
+    enrolment = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="the held seat (enrolment id) to pay for")
     include_materials = StrictBooleanField(
         required=False, default=False, help_text="add the class's optional materials as a second line"
     )

@@ -106,6 +106,8 @@ def test_an_order_without_materials_has_one_line(simulator: Any) -> None:
         ({"colour": "red"}, "good-key-0001", 400, "unknown_field"),
         ({"include_materials": "yes"}, "good-key-0002", 400, "invalid"),
         ({"enrolment": "1"}, "good-key-0003", 400, "invalid"),
+        ({"enrolment": 2**64}, "good-key-0005", 400, "invalid"),
+        ({"enrolment": 0}, "good-key-0006", 400, "invalid"),
         ({}, None, 400, "request_key_required"),
         ({}, "bad key!", 400, "request_key_invalid"),
         ({}, "short", 400, "request_key_invalid"),
@@ -299,6 +301,26 @@ def test_order_lists_are_scoped_with_totals(spread: dict[str, Any], city: City) 
     assert district_rows["pupil"]["name"] != s["own"].pupil.name and "*" in district_rows["pupil"]["name"]
     school_row = api_as(city.users["school_admin"]).get(f"/api/v1/orders/{s['a1'].pk}/").json()
     assert school_row["pupil"]["name"] == s["own"].pupil.name
+
+
+def test_the_order_list_reads_a_fixed_number_of_queries(spread: dict[str, Any], city: City) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as(city.users["city_admin"])
+    client.get("/api/v1/orders/")  # warm: the scope's first read
+    with CaptureQueriesContext(connection) as five:
+        assert len(ids(client.get("/api/v1/orders/"))) == 5
+    paid(held_seat(school=city.b1))
+    paid(held_seat(school=city.a2))
+    client.get("/api/v1/orders/")
+    with CaptureQueriesContext(connection) as seven:
+        assert len(ids(client.get("/api/v1/orders/"))) == 7
+    assert len(seven) == len(five) <= 8, [q["sql"] for q in seven.captured_queries]
+    for url in ("/api/v1/refunds/", "/api/v1/payment-notifications/", "/api/v1/ledger/transactions/"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) <= 8, (url, len(queries))
 
 
 def test_order_filters(spread: dict[str, Any], city: City) -> None:
