@@ -54,7 +54,7 @@ def place_view(e: Enrolment, position: int | None, now: datetime) -> dict[str, A
     """What the parent is told about one place: its status in words, the hold countdown, the waitlist position."""
     seconds = seconds_until(e.hold_expires_at, now) if e.status == S.HELD else 0
     if e.status == S.HELD:
-        text = _("Seat held until %(time)s (pay within %(n)s minutes; payment arrives with the payments feature).") % {
+        text = _("Seat held until %(time)s: pay within %(n)s minutes.") % {
             "time": local(e.hold_expires_at, "%H:%M"),
             "n": math.ceil(seconds / 60),
         }
@@ -75,7 +75,18 @@ def place_view(e: Enrolment, position: int | None, now: datetime) -> dict[str, A
         "position": position,
         "live": e.status in (S.APPLIED, S.WAITING, S.HELD, S.CONFIRMED),
         "fee": yuan(e.fee_fen),
+        "paid_order": None,  # the paid order's id: a paid place is cancelled through its refund (with_paid_orders)
     }
+
+
+def with_paid_orders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark the places that have a paid order: their Cancel goes to the refund page."""
+    from kehou.payments.selectors_pages import paid_orders_by_enrolment
+
+    paid = paid_orders_by_enrolment([r["e"].pk for r in rows])
+    for r in rows:
+        r["paid_order"] = paid.get(r["e"].pk)
+    return rows
 
 
 def window_view(view: selectors.WindowView) -> dict[str, Any]:
@@ -160,6 +171,7 @@ class ChildClassesPage(ScopedPage):
                     "key": uuid.uuid4().hex,
                 }
             )
+        with_paid_orders([o["place"] for o in offered if o["place"]])  # type: ignore[misc]
         ctx = self.base_context() | {
             "title": _("Classes for %(name)s") % {"name": pupil.name},
             "pupil": pupil,
@@ -219,10 +231,12 @@ class PlacesPage(ScopedPage):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         now = clock.now()
         status = request.GET.get("status", "")
-        rows = [
-            place_view(e, position, now)
-            for e, position in selectors.enrolments_of_user(user=request.user, scope=self.scope, status=status)
-        ]
+        rows = with_paid_orders(
+            [
+                place_view(e, position, now)
+                for e, position in selectors.enrolments_of_user(user=request.user, scope=self.scope, status=status)
+            ]
+        )
         ctx = self.base_context() | {
             "places": rows,
             "status": status,
@@ -252,7 +266,7 @@ class PlacePage(ScopedPage):
             raise Http404 from exc
         position = selection.waitlist_position(e)
         ctx = self.base_context() | {
-            "p": place_view(e, position, clock.now()),
+            "p": with_paid_orders([place_view(e, position, clock.now())])[0],
             "schedule": schedule(e.course_class),
             "guardian": e.pupil_id in self.scope.pupil_ids,
         }

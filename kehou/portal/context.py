@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Selection"), reverse("portal:parent-home")))
         nav.append((_("My places"), reverse("portal:parent-places")))
         nav.append((_("Notifications"), reverse("portal:parent-notifications")))
+        nav.append((_("Orders"), reverse("portal:parent-orders")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Classes"), reverse("portal:classes")))
         nav.append((_("Windows"), reverse("portal:windows")))
@@ -33,6 +34,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("My classes"), reverse("portal:classes")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
+    if scope.everything or scope.district_ids or scope.school_ids:
+        nav.append((_("Payments"), reverse("portal:payments")))
+        nav.append((_("Refunds"), reverse("portal:refunds")))
+    if scope.everything:
+        nav.append((_("Reconciliation"), reverse("portal:reconciliations")))
+        nav.append((_("Escrow ledger"), reverse("portal:ledger")))
+        nav.append((_("Payment alerts"), reverse("portal:payment-notifications") + "?alert=yes"))
     if scope.everything or scope.district_ids:
         nav.append((_("Review"), reverse("portal:review")))
     if scope.everything or scope.district_ids or scope.school_ids:

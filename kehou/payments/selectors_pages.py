@@ -1,0 +1,106 @@
+"""Reads the payment pages need beyond :mod:`kehou.payments.selectors`: a family's own orders, where a pending
+payment stands, the simulator cashier's trade, the policies a viewer is shown, the ledger for the city and for a
+school or district. Every read of a scoped row goes through the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from kehou.core.scope import Scope
+from kehou.enrolment.models import Enrolment
+from kehou.ledger import selectors as ledger_selectors
+from kehou.ledger.models import LedgerTransaction
+from kehou.orgs.models import Region
+
+from .models import Order, PaymentAttempt, Refund, RefundPolicy, SimulatorTrade
+
+
+def family_orders(*, user: Any) -> QuerySet[Order]:
+    """The orders of the children a person is a guardian of (the scope is applied on top by the page)."""
+    return (
+        Order.objects.filter(pupil__guardians__user=user)
+        .select_related("school", "pupil", "enrolment__course_class")
+        .prefetch_related(Prefetch("refunds", queryset=Refund.objects.order_by("requested_at", "pk")))
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )
+
+
+def enrolments_to_pay() -> QuerySet[Enrolment]:
+    """What the pay page reads (through the scope): the place, its class and school, and its order if any."""
+    return Enrolment.objects.select_related(
+        "pupil", "course_class", "course_class__school", "course_class__teacher__user"
+    )
+
+
+def order_of_enrolment(enrolment: Enrolment) -> Order | None:
+    return Order.objects.filter(enrolment=enrolment).prefetch_related("lines", "attempts").first()
+
+
+def paid_order_of(enrolment_id: int) -> Order | None:
+    """The paid order of a place (a paid place is cancelled through its refund), or None."""
+    return Order.objects.filter(enrolment_id=enrolment_id, status=Order.Status.PAID, paid_fen__gt=0).first()
+
+
+def paid_orders_by_enrolment(enrolment_ids: list[int]) -> dict[int, int]:
+    """{enrolment id: order id} of the places among these that have a paid order."""
+    rows = Order.objects.filter(enrolment_id__in=enrolment_ids, status=Order.Status.PAID, paid_fen__gt=0)
+    return dict(rows.values_list("enrolment_id", "pk"))
+
+
+def payment_progress(order: Order) -> str:
+    """Where a pending order stands: ``awaiting_confirmation`` when the payer has paid at the channel (the
+    simulator says so) and its notification has not arrived yet; ``awaiting_payment`` otherwise; "" when the order
+    is no longer pending."""
+    if order.status != Order.Status.PENDING:
+        return ""
+    open_trades = [a.out_trade_no for a in order.attempts.all() if a.status == PaymentAttempt.Status.CREATED]
+    if (
+        open_trades
+        and SimulatorTrade.objects.filter(kind="payment", out_trade_no__in=open_trades, status="paid").exists()
+    ):
+        return "awaiting_confirmation"
+    return "awaiting_payment"
+
+
+def attempts_for_cashier() -> QuerySet[PaymentAttempt]:
+    return PaymentAttempt.objects.select_related("order", "order__school", "order__pupil")
+
+
+def simulator_trade(out_trade_no: str) -> SimulatorTrade | None:
+    return SimulatorTrade.objects.filter(kind="payment", out_trade_no=out_trade_no).first()
+
+
+def policies_shown(*, scope: Scope) -> list[RefundPolicy]:
+    """The city's policy and the districts' overrides the viewer's scope reaches (the city bureau: all)."""
+    qs = scope.filter(RefundPolicy.objects.select_related("region")).order_by("region__kind", "region__code")
+    if scope.everything:
+        return list(qs)
+    return [p for p in qs if p.region.kind == Region.Kind.CITY or p.region_id in scope.district_ids]
+
+
+def policy_regions(*, scope: Scope) -> list[Region]:
+    """The regions whose policy the viewer may set: the city (the city bureau) and the districts they administer."""
+    regions: list[Region] = []
+    if scope.everything:
+        regions += list(Region.objects.filter(kind=Region.Kind.CITY))
+        regions += list(Region.objects.filter(kind=Region.Kind.DISTRICT).order_by("code"))
+    elif scope.district_ids:
+        regions += list(Region.objects.filter(pk__in=scope.district_ids).order_by("code"))
+    return regions
+
+
+def ledger_view(*, scope: Scope, limit: int = 50) -> dict[str, Any]:
+    """The ledger as a viewer may read it: account balances (the city bureau: every account; a district or school:
+    their prepayment accounts), the recent transactions with their postings, and for the city bureau the result of
+    :func:`kehou.ledger.selectors.verify` and the funds in custody."""
+    accounts = ledger_selectors.account_balances(ledger_selectors.account_list(scope=scope))
+    transactions = list(ledger_selectors.transaction_list_with_accounts(scope=scope)[:limit])
+    verification = ledger_selectors.verify() if scope.everything else None
+    return {"accounts": accounts, "transactions": transactions, "verification": verification}
+
+
+def ledger_transactions(*, scope: Scope, kind: str = "", reference: str = "") -> QuerySet[LedgerTransaction]:
+    return ledger_selectors.transaction_list_with_accounts(scope=scope, kind=kind, reference=reference)
