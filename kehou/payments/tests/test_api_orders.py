@@ -513,3 +513,41 @@ def test_the_channels_a_parent_may_choose(simulator: Any, settings: Any, city: C
     assert [c["code"] for c in response.json()] == ["simulator", "alipay"]
     assert all(c["name"] for c in response.json())
     assert api_as(city.users["parent"]).post("/api/v1/channels/", {}, format="json").status_code == 405
+
+
+# --- the OpenAPI schema -------------------------------------------------------------------------------------------
+def test_the_openapi_schema_lists_the_payments_and_ledger_endpoints() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+    for path, method in (
+        ("/api/v1/orders/", "get"),
+        ("/api/v1/orders/", "post"),
+        ("/api/v1/orders/{id}/", "get"),
+        ("/api/v1/orders/{id}/pay", "post"),
+        ("/api/v1/orders/{id}/refund-quote", "get"),
+        ("/api/v1/orders/{id}/refund", "post"),
+        ("/api/v1/channels/", "get"),
+        ("/api/v1/refunds/", "get"),
+        ("/api/v1/refunds/{id}/", "get"),
+        ("/api/v1/refunds/{id}/decide", "post"),
+        ("/api/v1/refund-policies/", "get"),
+        ("/api/v1/refund-policies/", "post"),
+        ("/api/v1/payments/notify/{channel}", "post"),
+        ("/api/v1/payment-notifications/", "get"),
+        ("/api/v1/payment-notifications/{id}/", "get"),
+        ("/api/v1/reconciliations/", "get"),
+        ("/api/v1/reconciliations/", "post"),
+        ("/api/v1/ledger/balances", "get"),
+        ("/api/v1/ledger/transactions/", "get"),
+        ("/api/v1/ledger/transactions/{id}/", "get"),
+        ("/api/v1/ledger/verify", "get"),
+    ):
+        assert method in paths.get(path, {}), (path, method)
+    notify = paths["/api/v1/payments/notify/{channel}"]["post"]
+    # The notify endpoint asks for no credentials; the others do.
+    assert "security" not in schema and notify.get("security") in (None, [], [{}])
+    assert paths["/api/v1/orders/"]["get"]["security"]
+    create = paths["/api/v1/orders/"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
