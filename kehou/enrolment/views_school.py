@@ -231,7 +231,7 @@ class ClassListPage(ScopedListPage):
             return text if exporting else format_html('<span class="tag bad" data-flagged>⚠ {}</span>', text)
 
         cols: list[tuple[Any, Callable[[Any], Any]]] = [
-            (gettext_lazy("Class"), lambda c: c.name),
+            (gettext_lazy("Course class"), lambda c: c.name),
             (gettext_lazy("School"), lambda c: c.school.name),
             (gettext_lazy("Kind"), lambda c: c.get_kind_display()),
             (gettext_lazy("Term"), lambda c: c.term.name),
@@ -487,7 +487,7 @@ class EnrolmentListPage(ScopedListPage):
             ),
             (gettext_lazy("Student number"), lambda e: shown_student_number(scope=scope, pupil=e.pupil)),
             (gettext_lazy("Grade"), lambda e: str(grade_name(e.pupil.grade))),
-            (gettext_lazy("Class"), lambda e: e.course_class.name),
+            (gettext_lazy("Course class"), lambda e: e.course_class.name),
             (gettext_lazy("School"), lambda e: e.course_class.school.name),
             (gettext_lazy("Status"), lambda e: e.get_status_display()),
             (gettext_lazy("Waitlist position"), position),
@@ -934,7 +934,7 @@ class DrawListPage(ScopedListPage):
     search_placeholder = gettext_lazy("Class name")
 
     columns = (
-        (gettext_lazy("Class"), lambda d: d.course_class.name),
+        (gettext_lazy("Course class"), lambda d: d.course_class.name),
         (gettext_lazy("School"), lambda d: d.course_class.school.name),
         (gettext_lazy("Grade"), lambda d: str(grade_name(d.window.grade))),
         (gettext_lazy("Seats"), lambda d: d.seats),
