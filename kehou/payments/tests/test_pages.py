@@ -349,3 +349,9 @@ def test_menus(city: City) -> None:
     everything = menu("city_admin")
     for url in ("/payments/reconciliations/", "/ledger/", "/payments/notifications/?alert=yes"):
         assert f'href="{url}"' in everything, url
+
+
+def test_home_links(city: City) -> None:
+    assert 'data-link="orders"' in text(page_as(city.users["parent"]).get("/"))
+    for role in ("school_admin", "district_admin", "city_admin"):
+        assert 'data-link="payments"' in text(page_as(city.users[role]).get("/")), role
