@@ -50,3 +50,7 @@ LOGGING["loggers"] = {  # noqa: F405
     **LOGGING["loggers"],  # type: ignore[dict-item]  # noqa: F405
     "django.request": {"level": os.environ.get("DJANGO_REQUEST_LOG_LEVEL", "ERROR")},
 }
+
+# At most this many requests of one server process run in Django at once; the others wait in the event loop
+# (kehou.core.asgi_limit), instead of a thread each queueing for the database. 0: no bound.
+KEHOU_MAX_CONCURRENT_REQUESTS = int(os.environ.get("KEHOU_MAX_CONCURRENT_REQUESTS", "16"))
