@@ -6,8 +6,8 @@ Everything goes through the enrolment services (``care_standard_set``, ``class_c
 ``windows_stagger``, ``waiver_request``, ``waiver_decide``, ``enrolment_select``, ``enrolment_confirm``,
 ``enrolment_cancel``, ``holds_expire``, ``lottery_draw``) and one catalog service (``library_set_status``, to
 suspend a course upstream after classes were made from it), acting as the demo accounts: school administrators
-make classes and windows, guardians select, confirm (the payment step of a later issue) and cancel, the district
-bureaus stagger windows and approve waivers.
+make classes and windows, guardians select, confirm and cancel (through paid orders and refunds when the payments
+demo is loaded with the classes: :class:`Places`), the district bureaus stagger windows and approve waivers.
 
 Deterministic: every choice comes from a generator seeded with the demo seed and a fixed label; the lotteries are
 drawn with seeds derived from the demo seed (:func:`lottery_seed`). Times are fixed offsets from the load time
@@ -200,8 +200,28 @@ def enrolment_state() -> str:
     return "absent"
 
 
-def build_enrolment(*, seed: int = data.SEED, now: datetime) -> LoadResult:
-    """Load the demo classes and selection into the demo city and libraries, unless they are there."""
+class Places:
+    """How the replay confirms and cancels a place. By default straight through the enrolment services (the classes
+    loaded without payments); :class:`kehou.demo.payments.DemoPayer` pays instead: an order, a simulator payment
+    and its notification confirm the place, and a paid place is cancelled with its refund."""
+
+    def begin(self, base: datetime) -> None:
+        """Called once before the first selection (``base`` is the load time)."""
+
+    def confirm(self, *, enrolment_id: int, now: datetime, actor: Any) -> Any:
+        from kehou.enrolment.services.selection import enrolment_confirm
+
+        return enrolment_confirm(enrolment_id=enrolment_id, now=now, actor=actor)
+
+    def cancel(self, *, enrolment: Any, now: datetime, actor: Any, reason: str) -> None:
+        from kehou.enrolment.services.selection import enrolment_cancel
+
+        enrolment_cancel(actor=actor, enrolment=enrolment, now=now, reason=reason)
+
+
+def build_enrolment(*, seed: int = data.SEED, now: datetime, places: Places | None = None) -> LoadResult:
+    """Load the demo classes and selection into the demo city and libraries, unless they are there. ``places``
+    decides how places are confirmed and cancelled (default: directly, without payments)."""
     from .catalog import catalog_state
 
     if demo_state() != "loaded" or catalog_state() != "loaded":
@@ -221,7 +241,7 @@ def build_enrolment(*, seed: int = data.SEED, now: datetime) -> LoadResult:
     term, first_date = chosen
     try:
         with transaction.atomic():
-            counts = _Loader(seed, base, term, first_date).run()
+            counts = _Loader(seed, base, term, first_date, places or Places()).run()
             audit.record(
                 actor=None,
                 action=LOADED_ACTION,
@@ -283,13 +303,14 @@ class _Event:
 
 
 class _Loader:
-    def __init__(self, seed: int, base: datetime, term: Any, first_date: date | None) -> None:
+    def __init__(self, seed: int, base: datetime, term: Any, first_date: date | None, places: Places) -> None:
         from kehou.catalog.models import LibraryEntry
         from kehou.catalog.selectors import usable_q
         from kehou.orgs.models import Region, School
         from kehou.people.models import Guardian, Pupil, TeacherProfile, User
 
         self.seed, self.base, self.term, self.first_date = seed, base, term, first_date
+        self.places = places
         self.regions = {r.code: r for r in Region.objects.all()}
         self.schools = {s.name: s for s in School.objects.select_related("district")}
         self.users = {
@@ -775,15 +796,10 @@ class _Loader:
 
     def replay(self) -> None:
         from kehou.enrolment.models import Enrolment
-        from kehou.enrolment.services.selection import (
-            enrolment_cancel,
-            enrolment_confirm,
-            enrolment_select,
-            holds_expire,
-            lottery_draw,
-        )
+        from kehou.enrolment.services.selection import enrolment_select, holds_expire, lottery_draw
 
         rng = self.rng("fates")
+        self.places.begin(self.base)
         while self.events:
             event = heapq.heappop(self.events)
             t = event.at
@@ -807,7 +823,7 @@ class _Loader:
             elif event.kind == "confirm":
                 (enrolment_id,) = event.args
                 try:
-                    row = enrolment_confirm(enrolment_id=enrolment_id, now=t, actor=self.actor_of(enrolment_id))
+                    row = self.places.confirm(enrolment_id=enrolment_id, now=t, actor=self.actor_of(enrolment_id))
                 except Conflict as exc:
                     self.refusals[exc.code] += 1
                     continue
@@ -816,7 +832,7 @@ class _Loader:
             elif event.kind == "cancel":
                 enrolment_id, reason = event.args
                 row = Enrolment.objects.select_related("course_class__school").get(pk=enrolment_id)
-                enrolment_cancel(actor=self.actor_of(enrolment_id), enrolment=row, now=t, reason=reason)
+                self.places.cancel(enrolment=row, now=t, actor=self.actor_of(enrolment_id), reason=reason)
                 self.promoted(rng, t)
             elif event.kind == "sweep":
                 if holds_expire(now=t):

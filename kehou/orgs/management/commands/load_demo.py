@@ -1,15 +1,20 @@
 """``manage.py load_demo``: load the deterministic demo city of Nanchang, then its libraries and review, then its
-course classes and selection.
+course classes and selection, then its payments and refunds.
 
-Three steps, each loaded once: the city (regions, schools, people), then the catalog (fee and quality standards,
+Four steps, each loaded once: the city (regions, schools, people), then the catalog (fee and quality standards,
 submissions in every state, panels and scores, the city, district and school libraries, filings; see
 :mod:`kehou.demo.catalog`), then the classes (care fee standards, course and care classes, selection windows with
-one open now, a drawn lottery, waivers, and pupils' places in every state; see :mod:`kehou.demo.enrolment`).
-Loading twice adds nothing; a city loaded without a later step gets it on the next run. ``--no-catalog`` loads
-only the city (and so no classes either); ``--no-classes`` stops after the catalog. ``--reset`` removes the demo
-city first and loads it again; it refuses once the catalog is loaded, because the catalog's review steps are in
-the append-only audit log. ``--scale`` or ``--pupils`` make a smaller (or larger) city with the same schools,
-teachers and administrators.
+one open now, a drawn lottery, waivers, and pupils' places in every state; see :mod:`kehou.demo.enrolment`), then
+the payments (refund policies; the classes' confirmed places paid through the simulator channel as they are
+confirmed, so this step runs with the classes; a first period of the term with full, pro-rata and tiered refunds,
+a refund awaiting approval, a late payment refunded automatically, a duplicated and a forged notification, and
+yesterday's bill reconciled and settled into escrow; see :mod:`kehou.demo.payments`). Loading twice adds nothing; a
+city loaded without a later step gets it on the next run, except the payments: classes loaded with
+``--no-payments`` keep their unpaid places. ``--no-catalog`` loads only the city (and so no classes either);
+``--no-classes`` stops after the catalog; ``--no-payments`` after the classes (confirmed without payment).
+``--reset`` removes the demo city first and loads it again; it refuses once the catalog is loaded, because the
+catalog's review steps are in the append-only audit log. ``--scale`` or ``--pupils`` make a smaller (or larger)
+city with the same schools, teachers and administrators.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kehou.core import clock
-from kehou.demo import build, catalog, data, enrolment
+from kehou.demo import build, catalog, data, enrolment, payments
 
 
 class Command(BaseCommand):
@@ -41,7 +46,13 @@ class Command(BaseCommand):
             "--no-classes",
             dest="classes",
             action="store_false",
-            help="do not load the demo classes, selection windows and places",
+            help="do not load the demo classes, selection windows and places (nor the payments)",
+        )
+        parser.add_argument(
+            "--no-payments",
+            dest="payments",
+            action="store_false",
+            help="do not load the demo payments and refunds (the classes' places are confirmed without payment)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -72,7 +83,9 @@ class Command(BaseCommand):
                     )
             if options["catalog"] and options["classes"]:
                 started = time.monotonic()
-                classes = enrolment.build_enrolment(seed=options["seed"], now=now)
+                paying = options["payments"] and payments.simulator_enabled()
+                places = payments.DemoPayer(seed=options["seed"]) if paying else None
+                classes = enrolment.build_enrolment(seed=options["seed"], now=now, places=places)
                 if classes.state == "no_term":
                     self.stdout.write(
                         self.style.WARNING("No current or coming term in the demo calendar: no classes were loaded.")
@@ -86,11 +99,37 @@ class Command(BaseCommand):
                             f"Loaded the demo classes and selection in {time.monotonic() - started:.1f} s."
                         )
                     )
+                if options["payments"] and classes.state != "no_term":
+                    self._payments(options["seed"], now)
         except build.DemoError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
             f"Every demo account has the password {data.DEMO_PASSWORD}; list them with manage.py demo_accounts."
         )
+
+    def _payments(self, seed: int, now: Any) -> None:
+        started = time.monotonic()
+        loaded = payments.build_payments(seed=seed, now=now)
+        if loaded.state == "no_simulator":
+            self.stdout.write(
+                self.style.WARNING(
+                    "The simulator channel is not enabled (KEHOU_PAYMENT_CHANNELS): no demo payments were loaded."
+                )
+            )
+        elif loaded.state == "unpaid":
+            self.stdout.write(
+                self.style.WARNING(
+                    "The demo places were confirmed without payments (loaded with --no-payments): the payments demo "
+                    "pays them as they are confirmed, so it loads only together with them, into a fresh database."
+                )
+            )
+        elif not loaded.loaded:
+            self.stdout.write("The demo payments and refunds are already loaded: nothing to do.")
+        else:
+            self._counts(loaded.counts)
+            self.stdout.write(
+                self.style.SUCCESS(f"Loaded the demo payments and refunds in {time.monotonic() - started:.1f} s.")
+            )
 
     def _counts(self, counts: dict[str, int]) -> None:
         width = max(len(k) for k in counts)
