@@ -26,7 +26,7 @@ urlpatterns: list = [
     path("refund-policies/", api.RefundPolicyListView.as_view(), name="refund-policies"),
     # The channels' notifications (public: verified by signature)
     path("payments/notify/<slug:channel>", api_notify.NotifyView.as_view(), name="payment-notify"),
-    # The city's reconciliation report (its detail and export: see RECONCILIATION_DETAIL_URLS)
+    # The city's reconciliation report (its detail and export: RECONCILIATION_DETAIL_URLS below)
     path(
         "reconciliations/",
         api_reconciliation.ReconciliationViewSet.as_view({"get": "list", "post": "create"}),
@@ -55,3 +55,4 @@ RECONCILIATION_DETAIL_URLS: list = [
         name="reconciliation-export",
     ),
 ]
+urlpatterns += RECONCILIATION_DETAIL_URLS

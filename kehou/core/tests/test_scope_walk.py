@@ -513,6 +513,15 @@ def rows_outside(model: type[models.Model], role: str, world: World) -> list[mod
         found += manager.filter(**_path_filter(spec.school, c.a2)).exclude(**_path_filter(spec.school, c.a1))
     if role in SEES_NOTHING and spec.school is not None:
         found += manager.filter(**_path_filter(spec.school, c.a1))
+    if (
+        not found
+        and spec.rule is None
+        and all(
+            path is None
+            for path in (spec.district, spec.school, spec.pupil, spec.teacher, spec.owner, spec.operator, spec.expert)
+        )
+    ):
+        found += manager.all()  # a model with no path (e.g. the city's reconciliation report): only "everything"
     if not found and spec.owner is not None:
         owner = world.city.users[role]
         found += manager.exclude(**{spec.owner or "pk": owner.pk})

@@ -1,9 +1,6 @@
 """The reconciliation API: the city bureau reconciles a channel's day (downloaded, or an uploaded bill file), lists
 the reports, opens one with its differences and exports it to Excel; nobody else sees or runs any, and a bad
-request changes nothing.
-
-The detail and export routes are not in /api/v1/ yet (see ``RECONCILIATION_DETAIL_URLS`` in
-kehou/payments/api_urls.py): this module routes them through its own URLconf."""
+request changes nothing."""
 
 from __future__ import annotations
 
@@ -13,23 +10,19 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import include, path
 from openpyxl import load_workbook
 
-import kehou.urls
 from kehou.conftest import City, api_as
 from kehou.core.models import AuditEntry
 from kehou.enrolment.tests.factories import NOW
 from kehou.ledger.models import LedgerTransaction
 
-from ..api_urls import RECONCILIATION_DETAIL_URLS
 from ..channels.bills import parse_wechat_bill, wechat_bill_bytes
 from ..channels.simulator import MERCHANT_ID, SimulatorGateway
 from ..models import Reconciliation, ReconciliationItem
 from .test_reconciliation import DAY, a_day_of_payments
 
-urlpatterns = [path("api/v1/", include(RECONCILIATION_DETAIL_URLS)), *kehou.urls.urlpatterns]
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
