@@ -94,8 +94,11 @@ def main() -> None:
         assert r.status_code == 201, r.content
 
         def one(i: int) -> int:
-            class_id = world.hot_id if args.kind == "sold_out" else world.ordinary[i % len(world.ordinary)]
-            c = 1 + i
+            # Parents come back with the same token, as in the rush: each asks for up to 9 classes (distinct slots).
+            if args.kind == "sold_out":
+                class_id, c = world.hot_id, 1 + i % 20
+            else:
+                class_id, c = world.ordinary[i % 9], 1 + i // 9
             resp = client.post(
                 "/api/v1/enrolments/",
                 {"pupil": world.pupils[c], "course_class": class_id, "join_waitlist": False},
