@@ -686,6 +686,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.attempts is None and args.duration is None:
         args.attempts = args.clients * 8
+    if args.hot_capacity >= args.clients:  # the hot class must sell out for the sold-out phase to mean anything
+        args.hot_capacity = max(1, args.clients // 2)
     if args.raw_connections is None:
         args.raw_connections = max(1, min(args.clients, args.workers * (args.pool or 16)))
 
@@ -766,6 +768,7 @@ def main() -> None:
             "p99_ms": round(quantile(rush.latencies, 0.99) * 1000, 1),
             "sold_out_reject_per_s": round(sold_rejects / sold_s, 1) if sold_s else 0.0,
             # what else the run saw
+            "hot_capacity": args.hot_capacity,
             "workers": args.workers,
             "raw_connections": args.raw_connections,
             "rush_s": round(rush_s, 2),
