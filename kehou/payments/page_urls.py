@@ -19,6 +19,7 @@ urlpatterns: list = [
     path("payments/refunds/<int:pk>/decide", admin.RefundDecideAction.as_view(), name="refund-decide"),
     path("payments/notifications/", admin.NotificationLogPage.as_view(), name="payment-notifications"),
     path("payments/reconciliations/", admin.ReconciliationListPage.as_view(), name="reconciliations"),
+    path("payments/reconciliations/<int:pk>/", admin.ReconciliationDetailPage.as_view(), name="reconciliation"),
     path(
         "payments/reconciliations/differences/",
         admin.ReconciliationItemsPage.as_view(),

@@ -38,7 +38,7 @@ from kehou.enrolment.views_school import (
 )
 from kehou.ledger.models import LedgerTransaction
 from kehou.orgs.models import Region
-from kehou.portal.pages import ScopedListPage, ScopedPage
+from kehou.portal.pages import ScopedDetailPage, ScopedListPage, ScopedPage
 
 from . import selectors, selectors_pages, selectors_reconciliation
 from .forms import DecideForm, PolicyForm, ReconcileForm
@@ -355,7 +355,7 @@ class ReconciliationListPage(ScopedListPage):
         return [_channel_filter(self.request), *_date_filters(self.request, "date_from", "date_to")]
 
     def row_link(self, obj: Any) -> str:
-        return reverse("portal:reconciliation-items") + f"?reconciliation={obj.pk}"
+        return reverse("portal:reconciliation", args=[obj.pk])
 
     def extra_context(self) -> dict[str, Any]:
         may_run = self.scope.everything
@@ -389,7 +389,7 @@ class ReconciliationListPage(ScopedListPage):
                 "n": done.differences,
             },
         )
-        return HttpResponseRedirect(reverse("portal:reconciliation-items") + f"?reconciliation={done.pk}")
+        return HttpResponseRedirect(reverse("portal:reconciliation", args=[done.pk]))
 
 
 class ReconciliationItemsPage(ScopedListPage):
@@ -485,6 +485,56 @@ class ReconciliationItemsPage(ScopedListPage):
                 (_("Our total"), yuan(s["our_total_fen"])),
                 (_("Settled into escrow"), yuan(s["settled_fen"])),
             ],
+        }
+
+
+def _summary(reconciliation: Reconciliation) -> list[tuple[str, Any]]:
+    s = selectors_reconciliation.reconciliation_summary(reconciliation)
+    return [
+        (_("Channel"), reconciliation.get_channel_display()),
+        (_("Day"), s["date"]),
+        (_("Bill rows"), s["rows"]),
+        (_("Matched"), s["matched"]),
+        (_("Differences"), s["differences"]),
+        (_("Bill total"), yuan(s["bill_total_fen"])),
+        (_("Our total"), yuan(s["our_total_fen"])),
+        (_("Settled into escrow"), yuan(s["settled_fen"])),
+    ]
+
+
+class ReconciliationDetailPage(ScopedDetailPage):
+    """One reconciliation: its figures and its differences (filtered by kind), and the report's Excel workbook
+    (``?format=xlsx``, :func:`~kehou.payments.services.reconciliation.reconciliation_workbook`)."""
+
+    title = gettext_lazy("Reconciliation")
+    template_name = "payments/reconciliation_detail.html"
+    http_method_names = ["get", "head", "options"]
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Reconciliation.objects.select_related("imported_by")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("format") == "xlsx":
+            chosen: Any = self.get_object()
+            response = HttpResponse(
+                reconciliation_workbook(chosen),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            name = f"reconciliation-{chosen.channel}-{chosen.bill_date.isoformat()}.xlsx"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        return super().get(request, *args, **kwargs)
+
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        kind = self.request.GET.get("kind", "")
+        items = selectors_reconciliation.reconciliation_items(scope=self.scope, reconciliation=obj, kind=kind)
+        return {
+            "title": _("Reconciliation of %(channel)s, %(day)s")
+            % {"channel": obj.get_channel_display(), "day": obj.bill_date.isoformat()},
+            "summary": _summary(obj),
+            "kinds": ReconciliationItem.Kind.choices,
+            "kind": kind,
+            "items": [{"i": i, "bill": yuan(i.bill_amount_fen), "ours": yuan(i.our_amount_fen)} for i in items[:1000]],
         }
 
 

@@ -279,12 +279,13 @@ def test_the_city_reconciles_a_day_and_others_cannot(city: City, seat: Seat) -> 
     assert "data-reconcile" in text(cityc.get("/payments/reconciliations/"))
     response = cityc.post("/payments/reconciliations/", form)
     rec = Reconciliation.objects.get()
-    assert response["Location"] == f"/payments/reconciliations/differences/?reconciliation={rec.pk}"
+    assert response["Location"] == f"/payments/reconciliations/{rec.pk}/"
     html = text(cityc.get(response["Location"]))
     assert "data-summary" in html
-    report = cityc.get(response["Location"] + "&format=report")
+    report = cityc.get(response["Location"] + "?format=xlsx")
     assert report.status_code == 200 and report["Content-Type"].startswith("application/vnd.openxml")
     assert page_as(city.users["district_admin"]).get(response["Location"]).status_code == 404
+    assert text(cityc.get(f"/payments/reconciliations/differences/?reconciliation={rec.pk}"))
     assert "data-reconcile" not in text(page_as(city.users["district_admin"]).get("/payments/reconciliations/"))
     assert verify().balanced
 
