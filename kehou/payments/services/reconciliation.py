@@ -255,7 +255,14 @@ def _settle(*, channel: str, bill_date: date, net: int, now: datetime, reconcili
 def reconcile(*, channel: str, bill_date: date, content: bytes | None, actor: Any, now: datetime) -> Reconciliation:
     """Import a channel's bill of a day (downloaded through the channel when ``content`` is None), record its
     differences from our payments and refunds, and post the day's settlement into escrow. An unreadable bill
-    (``bill_unreadable``), one of another merchant or day, writes nothing."""
+    (``bill_unreadable``), one of another merchant or day, writes nothing. A person running it must be the city
+    bureau (``actor`` None is the system: the reconcile command)."""
+    if actor is not None:
+        from kehou.core.errors import Forbidden
+        from kehou.core.scope import scope_for
+
+        if not scope_for(actor).everything:
+            raise Forbidden(_("Only the city bureau reconciles the channels' bills."), code="not_city_admin")
     _check_channel(channel)
     source = "file" if content is not None else "download"
     if content is None:

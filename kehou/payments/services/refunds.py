@@ -62,6 +62,8 @@ def quote(order: Order, *, now: datetime) -> Quote:
     unrefunded part, until handed out."""
     enrolment = order.enrolment
     course_class = enrolment.course_class
+    if order.status != Order.Status.PAID or order.paid_fen == 0:
+        return Quote(course_fen=0, materials_fen=0, needs_approval=False, basis={"rule": "not_paid"})
     local = timezone.localtime(now)
     sessions = list(ClassSession.objects.filter(course_class=course_class).values_list("date", "starts_at"))
     total_sessions = len(sessions)
