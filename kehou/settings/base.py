@@ -97,7 +97,7 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),  # under ASGI a kept connection leaks: 0
             conn_health_checks=True,
         )
     }

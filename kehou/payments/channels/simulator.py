@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -56,6 +57,11 @@ def _keys(directory: str) -> tuple[str, str, str]:
     return private_pem, public_pem, apiv3_file.read_text().strip()
 
 
+@cache
+def _loaded_private_key(directory: str) -> Any:
+    return serialization.load_pem_private_key(_keys(directory)[0].encode(), password=None)
+
+
 class SimulatorGateway:
     channel = "simulator"
     merchant_id = MERCHANT_ID
@@ -65,8 +71,8 @@ class SimulatorGateway:
 
     # --- keys ----------------------------------------------------------------------------------------------
     @property
-    def _private(self) -> str:
-        return _keys(self.key_dir)[0]
+    def _private(self) -> Any:
+        return _loaded_private_key(self.key_dir)
 
     @property
     def _apiv3(self) -> str:

@@ -128,7 +128,7 @@ def sign_notification(
     *,
     data: Mapping[str, Any],
     event_type: str,
-    platform_private_key: str,
+    platform_private_key: Any,  # PEM text, or a key already loaded (parsing PEM costs tens of milliseconds)
     serial: str,
     apiv3_key: str,
     now: datetime,
@@ -146,7 +146,8 @@ def sign_notification(
     body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
     timestamp = str(int(now.timestamp()))
     nonce = secrets.token_hex(16).upper()
-    signature = rsa_sign(load_private_key(platform_private_key), f"{timestamp}\n{nonce}\n{body}\n")
+    key = load_private_key(platform_private_key) if isinstance(platform_private_key, str) else platform_private_key
+    signature = rsa_sign(key, f"{timestamp}\n{nonce}\n{body}\n")
     headers = {
         "Wechatpay-Serial": serial,
         "Wechatpay-Timestamp": timestamp,
