@@ -56,6 +56,15 @@ SHOTS = [
     Shot("parent-phone", "parent", "/", "phone"),
     Shot("operator-desktop", "operator_staff", "/", "desktop"),
     Shot("expert-phone", "expert", "/", "phone"),
+    # Course selection (issue 4) and payments (issue 5)
+    Shot("parent-selection-phone", "parent", "/parent/", "phone"),
+    Shot("parent-places-phone", "parent", "/parent/enrolments/", "phone"),
+    Shot("parent-orders-phone", "parent", "/parent/orders/", "phone"),
+    Shot("school-classes-desktop", "school_admin", "/classes/", "desktop"),
+    Shot("district-windows-desktop", "district_admin", "/windows/", "desktop"),
+    Shot("city-payments-desktop", "city_admin", "/payments/", "desktop"),
+    Shot("city-refunds-desktop", "city_admin", "/payments/refunds/", "desktop"),
+    Shot("city-ledger-desktop", "city_admin", "/ledger/", "desktop"),
 ]
 
 

@@ -28,7 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Notifications"), reverse("portal:parent-notifications")))
         nav.append((_("Orders"), reverse("portal:parent-orders")))
     if scope.everything or scope.district_ids or scope.school_ids:
-        nav.append((_("Classes"), reverse("portal:classes")))
+        nav.append((_("Course classes"), reverse("portal:classes")))
         nav.append((_("Windows"), reverse("portal:windows")))
     elif scope.teacher_ids:
         nav.append((_("My classes"), reverse("portal:classes")))
