@@ -132,7 +132,7 @@ class ParentHomePage(ScopedPage):
 class ChildClassesPage(ScopedPage):
     """The classes open to one child; guardians select, others (the school, the bureaus) see the same list."""
 
-    title = gettext_lazy("Classes")
+    title = gettext_lazy("Course classes")
     template_name = "enrolment/parent_classes.html"
     http_method_names = ["get", "head", "options"]
 
