@@ -147,3 +147,42 @@ def post(
             raise Conflict(_("This ledger key was used for another transaction."), code="ledger_key_reused") from None
         return existing, False
     return txn, True
+
+
+def correct(*, actor: Any, original: LedgerTransaction, reason: str, now: datetime) -> LedgerTransaction:
+    """Undo a transaction that should not have been posted: a new ``correction`` transaction with the opposite lines,
+    pointing at the original (nothing is edited or deleted). Only the city bureau corrects; once per original."""
+    from kehou.core import audit
+    from kehou.core.errors import Forbidden
+    from kehou.core.scope import scope_for
+
+    if actor is not None and not scope_for(actor).everything:
+        raise Forbidden(_("Only the city bureau corrects the ledger."), code="not_city_admin")
+    if not reason.strip():
+        raise KehouError(_("Give a reason."), code="reason_required")
+    if original.kind == LedgerTransaction.Kind.CORRECTION:
+        raise Conflict(
+            _("A correction is corrected by posting again, not by correcting it."), code="correct_correction"
+        )
+    legs = [Leg(p.credit.code, p.debit.code, p.amount_fen) for p in original.postings.select_related("debit", "credit")]
+    with transaction.atomic():
+        txn, created = post(
+            key=f"correction:{original.key}",
+            kind=LedgerTransaction.Kind.CORRECTION,
+            legs=legs,
+            now=now,
+            school_id=original.school_id,
+            reference=original.reference,
+            memo=reason.strip()[:200],
+            corrects=original,
+        )
+        if created:
+            audit.record(
+                actor=actor,
+                action="ledger.correct",
+                obj=txn,
+                after={"corrects": original.key, "reason": reason.strip()[:200]},
+                now=now,
+                school_id=original.school_id,
+            )
+    return txn

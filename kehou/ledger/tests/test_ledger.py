@@ -156,3 +156,31 @@ def test_any_sequence_keeps_the_ledger_balanced_and_custody_exact(ops, repeat):
         assert result.escrow_fen == expected
         assert all(v >= 0 for code, v in balances().items() if not code.startswith("clearing:"))
         transaction.set_rollback(True)
+
+
+def test_a_correction_posts_the_opposite_lines_once_and_keeps_the_original(school):
+    txn, _ = pay(school, 70_00, key="pay-wrong")
+    city = f.UserFactory()
+    from kehou.people.models import Role
+
+    f.grant(city, Role.CITY_ADMIN)
+    with transaction.atomic():
+        fix = services.correct(actor=city, original=txn, reason="重复入账", now=NOW)
+        again = services.correct(actor=city, original=txn, reason="重复入账", now=NOW)
+    assert fix.pk == again.pk and fix.kind == "correction" and fix.corrects == txn
+    assert balances()[WECHAT] == 0 and LedgerTransaction.objects.count() == 2
+    result = verify()
+    assert result.balanced and result.escrow_fen == 0
+    school_admin = f.UserFactory()
+    f.grant(school_admin, Role.SCHOOL_ADMIN, school=school)
+    with pytest.raises(KehouError) as err, transaction.atomic():
+        services.correct(actor=school_admin, original=txn, reason="x", now=NOW)
+    assert err.value.code == "not_city_admin"
+
+
+def test_ledger_correct_command(school):
+    pay(school, 10_00, key="pay-cmd")
+    out = io.StringIO()
+    call_command("ledger_correct", "pay-cmd", "--reason", "测试", stdout=out)
+    assert json.loads(out.getvalue()) == {"corrected": "pay-cmd", "correction": "correction:pay-cmd", "lines": 1}
+    assert verify().balanced
