@@ -46,6 +46,9 @@ class Race:
         connection.ensure_connection()
         target = sqlite3.connect(path)
         connection.connection.backup(target)
+        # The copy starts in rollback-journal mode; switch it to WAL now, before any racer connects (switching
+        # needs a lock, and a racer that switched it while another wrote would fail at once: "database is locked").
+        target.execute("PRAGMA journal_mode=WAL")
         target.close()
         self.original = connections.settings["default"]
         connections.settings["default"] = {**self.original, "NAME": str(path)}
