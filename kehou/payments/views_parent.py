@@ -237,6 +237,8 @@ class SimulatorCashierPage(ScopedPage):
 
     def attempt(self) -> PaymentAttempt:
         value = str(self.kwargs["trade_id"])
+        if not (value.isascii() and value.isalnum() and len(value) <= 32):
+            raise Http404  # trade numbers are [A-Za-z0-9]{1,32}; anything else (NUL, …) never reaches the database
         by = Q(out_trade_no=value)
         pk = parse_id(value)
         if pk is not None:
