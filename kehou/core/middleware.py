@@ -80,11 +80,17 @@ def _is_multipart(request: HttpRequest) -> bool:
 
 
 def _null_parameters(request: HttpRequest) -> list[str]:
+    """Query parameters, and the fields of a url-encoded form, that hold a NUL character (PostgreSQL cannot store
+    one: it would be a 500 deep in a service instead of a clear 400 here)."""
     try:
-        params = request.GET.lists()
+        params = list(request.GET.lists())
+        if request.method == "POST" and request.META.get("CONTENT_TYPE", "").lower().startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            params += list(request.POST.lists())
     except SuspiciousOperation:  # e.g. too many fields: left to the view's error handling
         return []
-    return sorted(name for name, values in params if "\x00" in name or any("\x00" in v for v in values))
+    return sorted({name for name, values in params if "\x00" in name or any("\x00" in v for v in values)})
 
 
 def _is_json(response: HttpResponse) -> bool:

@@ -444,7 +444,7 @@ class _Story:
         order and freed the seat, so the payment is refunded whole, automatically."""
         from kehou.enrolment.services.selection import holds_expire
         from kehou.payments.channels.simulator import SimulatorGateway
-        from kehou.payments.services.orders import orders_close_expired, payment_start
+        from kehou.payments.services.orders import PAYMENT_GRACE, orders_close_expired, payment_start
         from kehou.payments.services.refunds import refunds_poll
         from kehou.payments.services.ticker import simulator_deliver
 
@@ -453,9 +453,10 @@ class _Story:
         attempt, _start = payment_start(
             actor=actor, order=order, channel=CHANNEL, now=at + timedelta(minutes=1), payer_ref=PAYER_REF
         )
-        expiry = held.hold_expires_at
-        holds_expire(now=expiry + timedelta(seconds=20))
+        # The hold runs out; with a payment under way the seat waits PAYMENT_GRACE for the channel, then goes back.
+        expiry = held.hold_expires_at + PAYMENT_GRACE
         orders_close_expired(now=expiry + timedelta(seconds=20))
+        holds_expire(now=expiry + timedelta(seconds=20))
         # The channel's close is sent after the commit: the payer's open cashier still takes the money.
         SimulatorGateway().pay(out_trade_no=attempt.out_trade_no, now=expiry + timedelta(minutes=2))
         simulator_deliver(now=expiry + timedelta(minutes=2))

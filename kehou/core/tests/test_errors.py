@@ -244,3 +244,13 @@ def test_non_numeric_and_out_of_range_ids_are_404_not_500(city: City) -> None:
             elif p.is_api:
                 assert_error(response, 404, "not_found")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_posted_form_is_a_400_not_a_500(city: Any) -> None:
+    from kehou.conftest import page_as
+
+    client = page_as(city.users["parent"])
+    body = "reason=a%00b"  # a browser's form post is url-encoded
+    response = client.post("/parent/notifications/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400

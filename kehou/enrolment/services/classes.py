@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -306,6 +307,16 @@ def class_cancel(*, actor: Any, course_class: CourseClass, reason: str, now: dat
             raise Conflict(_("The class is already cancelled."), code="class_cancelled")
         live = Enrolment.objects.filter(course_class=course_class, status__in=LIVE_STATUSES)
         pupils = list(live.values_list("pupil_id", flat=True))
+        order_model = apps.get_model("payments", "Order")
+        # Seats being paid for can no longer be paid; paid seats are refunded below, once this is committed.
+        order_model.objects.filter(enrolment__in=live.filter(status="held"), status="pending").update(
+            status="closed", closed_at=now
+        )
+        paid_orders = list(
+            order_model.objects.filter(enrolment__in=live.filter(status="confirmed"), paid_fen__gt=0).values_list(
+                "pk", flat=True
+            )
+        )
         ended = live.update(status=Enrolment.Status.CANCELLED, status_changed_at=now, ended_reason=reason[:120])
         CourseClass.objects.filter(pk=course_class.pk).update(taken=0)
         from kehou.people.models import Guardian
@@ -326,6 +337,19 @@ def class_cancel(*, actor: Any, course_class: CourseClass, reason: str, now: dat
             now=now,
             school_id=course_class.school_id,
             district_id=course_class.school.district_id,
+        )
+    # Each paid seat is refunded for the sessions not yet held, through the channel it was paid with (its own
+    # transaction and, where the policy asks, the school's approval, like a parent's cancellation).
+    from kehou.payments.services.refunds import refund_request
+
+    for order in order_model.objects.filter(pk__in=paid_orders):
+        refund_request(
+            actor=actor,
+            order=order,
+            request_key=f"class-cancel-{order.pk}",
+            now=now,
+            reason=reason[:200],
+            cancel_place=False,
         )
     course_class.refresh_from_db()
     return ended

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from kehou.catalog import draw
@@ -403,6 +403,11 @@ def enrolment_cancel(
         )
         if was in (S.HELD, S.CONFIRMED):
             CourseClass.objects.filter(pk=current.course_class_id).update(taken=F("taken") - 1)
+        if was == S.HELD:
+            # Its order can no longer be paid (a payment already under way is refunded on arrival).
+            apps.get_model("payments", "Order").objects.filter(enrolment_id=current.pk, status="pending").update(
+                status="closed", closed_at=now
+            )
         audit.record(
             actor=actor,
             action="enrolment.cancel",
@@ -444,8 +449,19 @@ def enrolment_confirm(*, enrolment_id: int, now: datetime, actor: Any = None) ->
 
 
 def holds_expire(*, now: datetime, course_class_id: int | None = None, limit: int = 500) -> int:
-    """Expire holds past their time: each frees its seat, which goes to the head of the waitlist."""
-    stale = Enrolment.objects.filter(status=S.HELD, hold_expires_at__lte=now)
+    """Expire holds past their time: each frees its seat, which goes to the head of the waitlist. A hold whose
+    payment is under way (an attempt open at a channel) waits ``PAYMENT_GRACE`` longer for the channel's word: a
+    payment the channel says was made within the hold then still confirms the seat."""
+    from django.apps import apps
+    from django.db.models import Exists, OuterRef
+
+    from kehou.payments.services.orders import PAYMENT_GRACE
+
+    attempt = apps.get_model("payments", "PaymentAttempt")
+    paying = attempt.objects.filter(order__enrolment=OuterRef("pk"), status="created")
+    stale = Enrolment.objects.filter(status=S.HELD, hold_expires_at__lte=now).filter(
+        Q(hold_expires_at__lte=now - PAYMENT_GRACE) | ~Exists(paying)
+    )
     if course_class_id is not None:
         stale = stale.filter(course_class_id=course_class_id)
     expired = 0
@@ -562,8 +578,10 @@ def lottery_draw(*, window: SelectionWindow, now: datetime, actor: Any = None, s
     with transaction.atomic():
         if not SelectionWindow.objects.filter(pk=window.pk, drawn_at__isnull=True).update(drawn_at=now):
             raise Conflict(_("The lottery has been drawn."), code="lottery_drawn")
-        applied = Enrolment.objects.filter(window=window, status=S.APPLIED).values_list(
-            "pk", "pupil_id", "course_class_id", "fee_fen"
+        applied = (
+            Enrolment.objects.select_for_update()
+            .filter(window=window, status=S.APPLIED, course_class__status=CourseClass.Status.ACTIVE)
+            .values_list("pk", "pupil_id", "course_class_id", "fee_fen")
         )
         by_class: dict[int, dict[int, tuple[int, int]]] = {}
         for pk, pupil_id, class_id, fee in applied:
@@ -586,9 +604,9 @@ def lottery_draw(*, window: SelectionWindow, now: datetime, actor: Any = None, s
                     drawn_at=now,
                 )
                 drawn += 1
-            if winners and not CourseClass.objects.filter(pk=class_id, taken__lte=F("capacity") - len(winners)).update(
-                taken=F("taken") + len(winners)
-            ):
+            if winners and not CourseClass.objects.filter(
+                pk=class_id, taken__lte=F("capacity") - len(winners), status=CourseClass.Status.ACTIVE
+            ).update(taken=F("taken") + len(winners)):
                 raise Conflict(_("The class changed during the draw; draw again."), code="draw_conflict")
             for pupil_id in winners:
                 pk, fee = applicants[pupil_id]
@@ -597,10 +615,10 @@ def lottery_draw(*, window: SelectionWindow, now: datetime, actor: Any = None, s
                     if fee == 0
                     else {"status": S.HELD, "hold_expires_at": now + hold}
                 )
-                Enrolment.objects.filter(pk=pk).update(status_changed_at=now, **values)
+                Enrolment.objects.filter(pk=pk, status=S.APPLIED).update(status_changed_at=now, **values)
             for rank, pupil_id in enumerate(losers, start=1):
                 pk, _fee = applicants[pupil_id]
-                Enrolment.objects.filter(pk=pk).update(
+                Enrolment.objects.filter(pk=pk, status=S.APPLIED).update(
                     status=S.WAITING, wait_rank=rank, queued_at=now, status_changed_at=now
                 )
             notify(

@@ -9,8 +9,9 @@ notification can never post twice:
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -27,6 +28,10 @@ from ..channels import enabled_channels, gateway
 from ..channels.base import ChannelEvent, PaymentStart
 from ..models import Channel, Order, OrderLine, PaymentAttempt
 
+log = logging.getLogger("kehou.payments")
+# A seat whose payment is under way when its hold runs out waits this long for the channel's word (the hold itself
+# is not extended: the payment counts only if the channel says it was made within the hold).
+PAYMENT_GRACE = timedelta(minutes=5)
 KEY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 
 
@@ -147,29 +152,43 @@ def payment_start(
         raise Conflict(
             _("The order is not awaiting payment."), code="order_not_pending", fields={"status": order.status}
         )
-    if order.expires_at <= now:
+    if order.expires_at <= now or order.enrolment.status != Enrolment.Status.HELD:
         raise Conflict(_("The seat's hold has expired."), code="hold_expired")
+    from ..channels.base import ChannelUnavailable
+
+    unavailable = KehouError(
+        _("The payment channel cannot be reached now; try again shortly."), code="channel_unavailable", status=503
+    )
     for earlier in order.attempts.filter(status=PaymentAttempt.Status.CREATED).exclude(channel=channel):
-        gateway(earlier.channel).close(out_trade_no=earlier.out_trade_no)
+        try:
+            gateway(earlier.channel).close(out_trade_no=earlier.out_trade_no)
+        except ChannelUnavailable:
+            raise unavailable from None  # never open a second attempt while the first may still be paid
         PaymentAttempt.objects.filter(pk=earlier.pk, status=PaymentAttempt.Status.CREATED).update(
             status=PaymentAttempt.Status.CLOSED, finished_at=now
         )
-    attempt = order.attempts.filter(status=PaymentAttempt.Status.CREATED, channel=channel).first()
-    if attempt is None:
-        attempt = PaymentAttempt.objects.create(
-            order=order,
-            channel=channel,
-            out_trade_no=new_number("KP", now),
-            amount_fen=order.total_fen,
-            created_at=now,
+    with transaction.atomic():
+        # One open attempt per order and channel, even when the parent taps twice.
+        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
+        attempt = order.attempts.filter(status=PaymentAttempt.Status.CREATED, channel=channel).first()
+        if attempt is None:
+            attempt = PaymentAttempt.objects.create(
+                order=order,
+                channel=channel,
+                out_trade_no=new_number("KP", now),
+                amount_fen=order.total_fen,
+                created_at=now,
+            )
+    try:
+        start = gateway(channel).start_payment(
+            out_trade_no=attempt.out_trade_no,
+            amount_fen=attempt.amount_fen,
+            description=order.description,
+            expires_at=order.expires_at,
+            payer_ref=payer_ref,
         )
-    start = gateway(channel).start_payment(
-        out_trade_no=attempt.out_trade_no,
-        amount_fen=attempt.amount_fen,
-        description=order.description,
-        expires_at=order.expires_at,
-        payer_ref=payer_ref,
-    )
+    except ChannelUnavailable:
+        raise unavailable from None
     return attempt, start
 
 
@@ -246,10 +265,7 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
 
 def payments_poll(*, now: datetime, older_than_seconds: int = 120, limit: int = 200) -> int:
     """Ask the channel about attempts still open after a while (a notification may be lost or late) and apply
-    what it says. Returns how many payments were applied this way."""
-    from datetime import timedelta
-
-    from ..channels.base import ChannelUnavailable
+    what it says. Returns how many payments were applied this way. One attempt's failure never stops the rest."""
 
     applied = 0
     stale = PaymentAttempt.objects.filter(
@@ -257,58 +273,89 @@ def payments_poll(*, now: datetime, older_than_seconds: int = 120, limit: int = 
     ).select_related("order")
     for attempt in stale[:limit]:
         try:
-            event = gateway(attempt.channel).query_payment(out_trade_no=attempt.out_trade_no)
-        except (ChannelUnavailable, KehouError):
-            continue
-        if event is None or event.amount_fen != attempt.amount_fen:
-            continue
-        if event.status == "paid" and apply_payment(attempt=attempt, event=event, now=now) != "duplicate":
-            applied += 1
-        elif event.status in ("failed", "closed"):
-            PaymentAttempt.objects.filter(pk=attempt.pk, status=PaymentAttempt.Status.CREATED).update(
-                status=PaymentAttempt.Status.FAILED if event.status == "failed" else PaymentAttempt.Status.CLOSED,
-                finished_at=now,
-            )
+            applied += _poll_one(attempt, now=now)
+        except Exception:
+            log.exception("payments_poll: attempt %s", attempt.out_trade_no)
     return applied
 
 
-def orders_close_expired(*, now: datetime) -> int:
-    """Close pending orders whose hold has expired (the seat has gone back). Each open attempt is first queried
-    (a payment made in time whose notification was lost still counts), then closed at the channel. A payment
-    that arrives after the close is refunded automatically (``apply_payment``)."""
+def _poll_one(attempt: PaymentAttempt, *, now: datetime) -> int:
     from ..channels.base import ChannelUnavailable
 
+    try:
+        event = gateway(attempt.channel).query_payment(out_trade_no=attempt.out_trade_no)
+    except (ChannelUnavailable, KehouError):
+        return 0
+    if event is None:
+        return 0
+    if event.amount_fen != attempt.amount_fen:
+        log.error(
+            "channel %s reports %s fen for %s, expected %s",
+            attempt.channel,
+            event.amount_fen,
+            attempt.out_trade_no,
+            attempt.amount_fen,
+        )
+        return 0
+    if event.status == "paid":
+        return int(apply_payment(attempt=attempt, event=event, now=now) != "duplicate")
+    if event.status in ("failed", "closed"):
+        PaymentAttempt.objects.filter(pk=attempt.pk, status=PaymentAttempt.Status.CREATED).update(
+            status=PaymentAttempt.Status.FAILED if event.status == "failed" else PaymentAttempt.Status.CLOSED,
+            finished_at=now,
+        )
+    return 0
+
+
+def orders_close_expired(*, now: datetime) -> int:
+    """Close pending orders whose hold has expired (the seat goes back). An order being paid (an attempt open at the
+    channel) gets ``PAYMENT_GRACE`` more for its notification; before closing, each open attempt is queried (a
+    payment made in time whose notification was lost still counts), then closed at the channel. A payment that
+    arrives after the close is refunded automatically (``apply_payment``)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    open_attempt = PaymentAttempt.objects.filter(order=OuterRef("pk"), status=PaymentAttempt.Status.CREATED)
+    due = Order.objects.filter(status=Order.Status.PENDING).filter(
+        Q(expires_at__lte=now - PAYMENT_GRACE) | (Q(expires_at__lte=now) & ~Exists(open_attempt))
+    )
     closed = 0
-    for order in Order.objects.filter(status=Order.Status.PENDING, expires_at__lte=now)[:500]:
-        for attempt in order.attempts.filter(status=PaymentAttempt.Status.CREATED):
-            try:
-                event = gateway(attempt.channel).query_payment(out_trade_no=attempt.out_trade_no)
-            except (ChannelUnavailable, KehouError):
-                event = None
-            if event is not None and event.status == "paid" and event.amount_fen == attempt.amount_fen:
-                apply_payment(attempt=attempt, event=event, now=now)
-        with transaction.atomic():
-            if not Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
-                status=Order.Status.CLOSED, closed_at=now
-            ):
-                continue
-            for attempt in order.attempts.filter(status=PaymentAttempt.Status.CREATED):
-                PaymentAttempt.objects.filter(pk=attempt.pk).update(
-                    status=PaymentAttempt.Status.CLOSED, finished_at=now
-                )
-                transaction.on_commit(
-                    lambda a=attempt: _close_quietly(a.channel, a.out_trade_no)  # type: ignore[misc]
-                )
-            audit.record(
-                actor=None,
-                action="order.close",
-                obj=order,
-                after={"reason": "hold expired"},
-                now=now,
-                school_id=order.school_id,
-            )
-            closed += 1
+    for order in due[:500]:
+        try:
+            closed += _close_one(order, now=now)
+        except Exception:
+            log.exception("orders_close_expired: order %s", order.order_no)
     return closed
+
+
+def _close_one(order: Order, *, now: datetime) -> int:
+    from ..channels.base import ChannelUnavailable
+
+    for attempt in order.attempts.filter(status=PaymentAttempt.Status.CREATED):
+        try:
+            event = gateway(attempt.channel).query_payment(out_trade_no=attempt.out_trade_no)
+        except (ChannelUnavailable, KehouError):
+            event = None
+        if event is not None and event.status == "paid" and event.amount_fen == attempt.amount_fen:
+            apply_payment(attempt=attempt, event=event, now=now)
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
+            status=Order.Status.CLOSED, closed_at=now
+        ):
+            return 0
+        for attempt in order.attempts.filter(status=PaymentAttempt.Status.CREATED):
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(status=PaymentAttempt.Status.CLOSED, finished_at=now)
+            transaction.on_commit(
+                lambda a=attempt: _close_quietly(a.channel, a.out_trade_no)  # type: ignore[misc]
+            )
+        audit.record(
+            actor=None,
+            action="order.close",
+            obj=order,
+            after={"reason": "hold expired"},
+            now=now,
+            school_id=order.school_id,
+        )
+    return 1
 
 
 def _close_quietly(channel: str, out_trade_no: str) -> None:

@@ -90,7 +90,10 @@ def quote(order: Order, *, now: datetime) -> Quote:
                 if fraction_held <= Decimal(str(tier["held_upto"])):
                     percent = Decimal(str(tier["percent"]))
                     break
-        course_fen = min(int(Decimal(pro_rata) * percent / 100), course_left)
+        # The entitlement covers the whole course; what earlier refunds of this order took comes off it (a second
+        # request must not get a second pro-rata share).
+        already = course.refunded_fen if course else 0
+        course_fen = min(int(Decimal(pro_rata) * percent / 100) - already, course_left)
         needs_approval = bool(policy and policy.approval_after_start)
     materials_fen = 0
     if materials and materials.handed_out_at is None:
@@ -402,12 +405,12 @@ def policy_set(
             upto, percent = Decimal(str(tier["held_upto"])), Decimal(str(tier["percent"]))
         except (KeyError, ArithmeticError, TypeError, ValueError):
             raise KehouError(_("Each tier needs held_upto and percent."), code="invalid_tiers") from None
-        if not (0 < upto <= 1 and 0 <= percent <= 100):
+        if not (upto.is_finite() and percent.is_finite() and 0 < upto <= 1 and 0 <= percent <= 100):
             raise KehouError(_("Each tier needs held_upto and percent."), code="invalid_tiers")
         clean_tiers.append({"held_upto": str(upto), "percent": str(percent)})
     if after_start == RefundPolicy.AfterStart.TIERED and not clean_tiers:
         raise KehouError(_("A tiered rule needs tiers."), code="invalid_tiers")
-    if not Decimal(0) <= no_refund_after <= Decimal(1):
+    if not (Decimal(no_refund_after).is_finite() and Decimal(0) <= no_refund_after <= Decimal(1)):
         raise KehouError(_("The deadline is a fraction of the sessions."), code="invalid_deadline")
     with transaction.atomic():
         policy, _created = RefundPolicy.objects.update_or_create(

@@ -15,7 +15,7 @@ from kehou.notify.models import Notification
 
 from ..channels.simulator import SimulatorGateway
 from ..models import ChannelNotification, Order, PaymentAttempt, Refund
-from ..services.orders import order_create, orders_close_expired, payment_start
+from ..services.orders import PAYMENT_GRACE, order_create, orders_close_expired, payment_start
 from ..services.ticker import payments_tick, simulator_deliver
 from .factories import held_seat, ordered, pay_with_simulator
 
@@ -116,7 +116,10 @@ def test_an_unpaid_order_closes_with_its_hold_and_a_late_payment_is_refunded_who
     order = ordered(seat)
     attempt, _start = payment_start(actor=seat.parent, order=order, channel="simulator", now=NOW)
     expiry = seat.enrolment.hold_expires_at
-    # The hold runs out; the ticker closes the order and frees the seat.
+    # The hold runs out while the payer has the cashier open; after the grace for a payment under way the ticker
+    # closes the order (having asked the channel: nothing paid) and the seat is freed.
+    assert payments_tick(now=expiry)["orders_closed"] == 0
+    expiry += PAYMENT_GRACE
     result = payments_tick(now=expiry)
     assert result["orders_closed"] == 1
     order.refresh_from_db()
@@ -198,3 +201,33 @@ def test_payment_start_refuses_closed_orders_and_unknown_channels(simulator, set
     with pytest.raises(Conflict) as err:
         payment_start(actor=seat.parent, order=order, channel="simulator", now=NOW)
     assert err.value.code == "order_not_pending"
+
+
+def test_a_payment_made_within_the_hold_keeps_the_seat_though_its_notification_comes_after_expiry(simulator):
+    from kehou.enrolment.services.selection import holds_expire
+
+    seat = held_seat()
+    order = ordered(seat)
+    attempt, _start = payment_start(actor=seat.parent, order=order, channel="simulator", now=NOW)
+    expiry = seat.enrolment.hold_expires_at
+    SimulatorGateway().pay(out_trade_no=attempt.out_trade_no, now=expiry - timedelta(seconds=1))
+    # The hold runs out before the notification arrives: the seat waits for the channel's word.
+    assert holds_expire(now=expiry + timedelta(seconds=30)) == 0
+    assert payments_tick(now=expiry + timedelta(seconds=30))["orders_closed"] == 0
+    simulator_deliver(now=expiry + timedelta(seconds=40))
+    seat.enrolment.refresh_from_db()
+    order.refresh_from_db()
+    assert seat.enrolment.status == "confirmed" and order.status == "paid" and order.refunded_fen == 0
+    assert not Refund.objects.exists() and verify().balanced
+
+
+def test_a_cancelled_hold_cannot_be_paid(simulator):
+    from kehou.enrolment.services.selection import enrolment_cancel
+
+    seat = held_seat()
+    order = ordered(seat)
+    enrolment_cancel(actor=seat.parent, enrolment=seat.enrolment, now=NOW)
+    order.refresh_from_db()
+    assert order.status == "closed"
+    with pytest.raises(Conflict):
+        payment_start(actor=seat.parent, order=order, channel="simulator", now=NOW)

@@ -178,3 +178,47 @@ def test_strangers_cannot_refund_and_nothing_changes(simulator):
     order.refresh_from_db()
     seat.enrolment.refresh_from_db()
     assert order.refunded_fen == 0 and seat.enrolment.status == "confirmed" and Refund.objects.count() == 0
+
+
+def test_a_second_refund_request_after_the_start_adds_nothing_to_the_pro_rata_share(simulator):
+    seat, order = paid_seat(price=3000)
+    when = after_sessions(seat, 2)
+    first, _ = refund_request(actor=seat.parent, order=order, request_key=key(), now=when)
+    order.refresh_from_db()
+    second, _ = refund_request(actor=seat.parent, order=order, request_key=key(), now=when + timedelta(minutes=1))
+    order.refresh_from_db()
+    assert second is None and order.refunded_fen == first.amount_fen < order.paid_fen
+
+
+def test_cancelling_a_class_refunds_its_paid_seats_and_closes_its_unpaid_orders(simulator):
+    from kehou.enrolment.services.classes import class_cancel
+    from kehou.enrolment.services.selection import enrolment_select
+    from kehou.enrolment.tests.factories import family
+
+    from ..services.orders import order_create
+
+    seat, order = paid_seat()
+    # a second family holds a seat in the same class, with an order not yet paid
+    parent, [kid] = family(seat.school)
+    row = enrolment_select(
+        actor=parent, pupil_id=kid.pk, class_id=seat.course_class.pk, request_key=key(), now=NOW
+    ).enrolment
+    pending, _ = order_create(actor=parent, enrolment_id=row.pk, include_materials=False, request_key=key(), now=NOW)
+    class_cancel(actor=school_admin(seat.school), course_class=seat.course_class, reason="教师调离", now=NOW)
+    refund = Refund.objects.get(order=order)
+    assert refund.amount_fen == order.total_fen and refund.status == "processing"
+    pending.refresh_from_db()
+    assert pending.status == "closed"
+    assert verify().balanced
+
+
+def test_nan_tiers_are_refused(simulator):
+    with pytest.raises(KehouError) as err:
+        policy_set(
+            actor=city_admin(),
+            region=city_region(),
+            after_start="tiered",
+            tiers=[{"held_upto": "NaN", "percent": 50}],
+            now=NOW,
+        )
+    assert err.value.code == "invalid_tiers"
