@@ -382,6 +382,14 @@ def enrolment_cancel(
 
     _require_guardian_or_school(actor, enrolment)
     with transaction.atomic():
+        # Lock the place's order before the place, in the same order as a payment does (order, then place): the
+        # other way round, a payment and a cancel at the same moment deadlock on PostgreSQL.
+        list(
+            apps.get_model("payments", "Order")
+            .objects.select_for_update()
+            .filter(enrolment_id=enrolment.pk)
+            .values_list("pk", flat=True)
+        )
         current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         if current.status not in LIVE_STATUSES:
             if current.status == S.CANCELLED:
