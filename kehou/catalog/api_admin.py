@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock
-from kehou.core.api import ScopedListAPIView, ScopedReadOnlyViewSet, ScopeGuard, query_int
+from kehou.core.api import ERRORS, ScopedListAPIView, ScopedObjectView, ScopedReadOnlyViewSet, ScopeGuard, query_int
 from kehou.core.errors import KehouError
 from kehou.core.scope import Scope
 from kehou.orgs.models import Region
@@ -47,19 +47,6 @@ from .serializers_admin import (
     VerifySerializer,
 )
 from .services import libraries, review, standards
-
-ERRORS = OpenApiResponse(description="`{error: {code, message, fields}}`")
-
-
-class _ScopedObjectView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]
-    """One scoped row, by ``pk``: outside the scope or missing, the same 404."""
-
-    lookup_value_regex = r"[0-9]+"
-
-    def parsed(self, serializer_class: type[Any]) -> dict[str, Any]:
-        data = serializer_class(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        return dict(data.validated_data)
 
 
 # --- review ----------------------------------------------------------------------------------------------------
@@ -96,7 +83,7 @@ class ReviewQueueView(ScopedListAPIView):
         return super().get_serializer_context() | {"scope": self.scope}
 
 
-class PanelDrawView(_ScopedObjectView):
+class PanelDrawView(ScopedObjectView):
     """Draw a review panel at random for a submission awaiting review."""
 
     def select(self, scope: Scope) -> QuerySet[Any]:
@@ -127,7 +114,7 @@ def _panels() -> QuerySet[Panel]:
     )
 
 
-class PanelDetailView(_ScopedObjectView):
+class PanelDetailView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _panels()
 
@@ -144,7 +131,7 @@ class PanelDetailView(_ScopedObjectView):
         return Response(PanelSerializer(self.get_object(), context={"scope": self.scope}).data)
 
 
-class PanelVerifyView(_ScopedObjectView):
+class PanelVerifyView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return Panel.objects.all()
 
@@ -157,7 +144,7 @@ class PanelVerifyView(_ScopedObjectView):
         return Response(verify_data(self.get_object()))
 
 
-class PanelDecideView(_ScopedObjectView):
+class PanelDecideView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _panels()
 
@@ -234,7 +221,7 @@ def _entry_response(entry: LibraryEntry, *, status_code: int = 200) -> Response:
     return Response(LibraryEntryDetailSerializer(fresh).data, status=status_code)
 
 
-class LibraryAdoptView(_ScopedObjectView):
+class LibraryAdoptView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _entries()
 
@@ -255,7 +242,7 @@ class LibraryAdoptView(_ScopedObjectView):
         return _entry_response(adopted, status_code=status.HTTP_201_CREATED)
 
 
-class LibraryPickView(_ScopedObjectView):
+class LibraryPickView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _entries()
 
@@ -276,7 +263,7 @@ class LibraryPickView(_ScopedObjectView):
         return _entry_response(picked, status_code=status.HTTP_201_CREATED)
 
 
-class LibraryStatusView(_ScopedObjectView):
+class LibraryStatusView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _entries()
 
@@ -324,7 +311,7 @@ class FilingListView(ScopedListAPIView):
         return qs.select_related("acknowledged_by")
 
 
-class FilingAcknowledgeView(_ScopedObjectView):
+class FilingAcknowledgeView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return Filing.objects.select_related("entry__item", "district", "school", "filed_by")
 
@@ -470,7 +457,7 @@ class ReviewPolicyListView(ScopeGuard, generics.ListAPIView):  # type: ignore[ty
         return Response(ReviewPolicySerializer(policy).data)
 
 
-class PanelCancelView(_ScopedObjectView):
+class PanelCancelView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _panels()
 

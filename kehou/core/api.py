@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import generics, mixins, viewsets
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
@@ -52,6 +53,46 @@ class ScopedListAPIView(ScopeGuard, generics.ListAPIView):  # type: ignore[type-
     pass
 
 
+class ScopedObjectView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]
+    """One scoped row, by ``pk``, for an action: outside the scope or missing, the same 404 (fetch it with
+    ``get_object()`` before reading the body)."""
+
+    lookup_value_regex = r"[0-9]+"
+
+    def parsed(self, serializer_class: type[Any]) -> dict[str, Any]:
+        return parsed(self.request, serializer_class)
+
+
+def parsed(request: Request, serializer_class: type[Any]) -> dict[str, Any]:
+    """The validated body (a StrictSerializer refuses unknown fields); 400 with the field errors otherwise."""
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
+def request_key(request: Request, in_body: str) -> str:
+    """The client's idempotency key: the ``Idempotency-Key`` header or ``request_key`` in the body (the same if
+    both); ``request_key_required`` without either."""
+    from kehou.core.errors import KehouError
+
+    header = request.headers.get("Idempotency-Key", "").strip()
+    in_body = (in_body or "").strip()
+    if header and in_body and header != in_body:
+        raise KehouError(
+            _("The Idempotency-Key header and request_key differ."),
+            code="request_key_mismatch",
+            fields={"request_key": in_body},
+        )
+    key = header or in_body
+    if not key:
+        raise KehouError(_("Send an Idempotency-Key header."), code="request_key_required", fields={"request_key": ""})
+    return key
+
+
+ERRORS = OpenApiResponse(description="`{error: {code, message, fields}}`")
+NOT_FOUND = OpenApiResponse(description="`not_found`: missing, or outside the caller's scope")
+
+
 MAX_ID = 2**63 - 1
 
 
@@ -75,4 +116,16 @@ def query_int(request: Request, name: str) -> int | None:
     return number
 
 
-__all__ = ["ScopeGuard", "ScopedListAPIView", "ScopedReadOnlyViewSet", "mixins", "parse_id", "query_int"]
+__all__ = [
+    "ERRORS",
+    "NOT_FOUND",
+    "ScopeGuard",
+    "ScopedListAPIView",
+    "ScopedObjectView",
+    "ScopedReadOnlyViewSet",
+    "mixins",
+    "parse_id",
+    "parsed",
+    "query_int",
+    "request_key",
+]

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -22,8 +21,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock
-from kehou.core.api import ScopedListAPIView, ScopedReadOnlyViewSet, ScopeGuard, query_int
-from kehou.core.errors import KehouError
+from kehou.core.api import (
+    ERRORS,
+    NOT_FOUND,
+    ScopedListAPIView,
+    ScopedObjectView,
+    ScopedReadOnlyViewSet,
+    ScopeGuard,
+    parsed,
+    query_int,
+    request_key,
+)
 from kehou.core.scope import Scope
 from kehou.notify.services import mark_read
 from kehou.orgs.models import Region
@@ -65,26 +73,6 @@ from .serializers import (
 )
 from .services import classes, selection, waivers, windows
 from .services.classes import Slot
-
-ERRORS = OpenApiResponse(description="`{error: {code, message, fields}}`")
-NOT_FOUND = OpenApiResponse(description="`not_found`: missing, or outside the caller's scope")
-
-
-class _ScopedObjectView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]
-    """One scoped row, by ``pk``: outside the scope or missing, the same 404."""
-
-    lookup_value_regex = r"[0-9]+"
-
-    def parsed(self, serializer_class: type[Any]) -> dict[str, Any]:
-        data = serializer_class(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        return dict(data.validated_data)
-
-
-def _parsed(request: Request, serializer_class: type[Any]) -> dict[str, Any]:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
 
 
 def _status_filter(request: Request, choices: Any) -> str:
@@ -159,7 +147,7 @@ class CourseClassViewSet(ScopedReadOnlyViewSet):
         responses={201: CourseClassDetailSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        v = _parsed(request, ClassCreateSerializer)
+        v = parsed(request, ClassCreateSerializer)
         scope = self.scope
         refs = selectors.class_refs(
             scope=scope, school_id=v["school"], term_id=v["term"], teacher_id=v["teacher"], entry_id=v["entry"]
@@ -192,7 +180,7 @@ def _classes() -> QuerySet[CourseClass]:
     return CourseClass.objects.select_related("school", "school__district")
 
 
-class ClassUpdateView(_ScopedObjectView):
+class ClassUpdateView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _classes()
 
@@ -212,7 +200,7 @@ class ClassUpdateView(_ScopedObjectView):
         return _class_response(self.scope, course_class.pk)
 
 
-class ClassCancelView(_ScopedObjectView):
+class ClassCancelView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _classes()
 
@@ -229,7 +217,7 @@ class ClassCancelView(_ScopedObjectView):
         return Response({"id": course_class.pk, "status": course_class.status, "enrolments_ended": ended})
 
 
-class ClassWaitlistView(_ScopedObjectView):
+class ClassWaitlistView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return CourseClass.objects.all()
 
@@ -320,7 +308,7 @@ class WindowViewSet(ScopedReadOnlyViewSet):
         responses={201: WindowSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        v = _parsed(request, WindowCreateSerializer)
+        v = parsed(request, WindowCreateSerializer)
         scope = self.scope
         school = selectors.school_in_scope(scope=scope, school_id=v.pop("school"))
         term = selectors.term_named(term_id=v.pop("term"))
@@ -332,7 +320,7 @@ def _windows() -> QuerySet[SelectionWindow]:
     return SelectionWindow.objects.select_related("school", "school__district", "term")
 
 
-class WindowUpdateView(_ScopedObjectView):
+class WindowUpdateView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _windows()
 
@@ -352,7 +340,7 @@ class WindowUpdateView(_ScopedObjectView):
         return _window_response(self.scope, window.pk)
 
 
-class WindowPublishView(_ScopedObjectView):
+class WindowPublishView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _windows()
 
@@ -369,7 +357,7 @@ class WindowPublishView(_ScopedObjectView):
         return _window_response(self.scope, window.pk)
 
 
-class WindowCancelView(_ScopedObjectView):
+class WindowCancelView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _windows()
 
@@ -389,7 +377,7 @@ class WindowCancelView(_ScopedObjectView):
         return _window_response(self.scope, window.pk)
 
 
-class WindowDrawView(_ScopedObjectView):
+class WindowDrawView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _windows()
 
@@ -411,7 +399,7 @@ class WindowDrawView(_ScopedObjectView):
         return Response({"window": window.pk, "drawn": drawn, "draws": ids})
 
 
-class DistrictStaggerView(_ScopedObjectView):
+class DistrictStaggerView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return Region.objects.exclude(kind=Region.Kind.CITY)
 
@@ -471,7 +459,7 @@ class ChildListView(ScopedListAPIView):
         return Response(rows)
 
 
-class ChildClassesView(_ScopedObjectView):
+class ChildClassesView(ScopedObjectView):
     lookup_url_kwarg = "pupil_id"
 
     def select(self, scope: Scope) -> QuerySet[Any]:
@@ -582,19 +570,7 @@ class EnrolmentViewSet(ScopedReadOnlyViewSet):
         body = SelectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         v = body.validated_data
-        header = request.headers.get("Idempotency-Key", "").strip()
-        in_body = v.get("request_key", "").strip()
-        if header and in_body and header != in_body:
-            raise KehouError(
-                _("The Idempotency-Key header and request_key differ."),
-                code="request_key_mismatch",
-                fields={"request_key": in_body},
-            )
-        key = header or in_body
-        if not key:
-            raise KehouError(
-                _("Send an Idempotency-Key header."), code="request_key_required", fields={"request_key": ""}
-            )
+        key = request_key(request, v.get("request_key", ""))
         result = selection.enrolment_select(
             actor=request.user,
             pupil_id=v["pupil"],
@@ -617,7 +593,7 @@ class EnrolmentViewSet(ScopedReadOnlyViewSet):
         return Response(answer, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
-class EnrolmentCancelView(_ScopedObjectView):
+class EnrolmentCancelView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return Enrolment.objects.select_related("course_class", "course_class__school", "pupil")
 
@@ -678,7 +654,7 @@ class WaiverViewSet(ScopedReadOnlyViewSet):
         responses={201: WaiverSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        v = _parsed(request, WaiverCreateSerializer)
+        v = parsed(request, WaiverCreateSerializer)
         scope = self.scope
         pupil = selectors.pupil_in_scope(scope=scope, pupil_id=v["pupil"])
         term = selectors.term_named(term_id=v["term"])
@@ -695,7 +671,7 @@ def _waivers() -> QuerySet[HardshipWaiver]:
     return HardshipWaiver.objects.select_related("pupil", "pupil__school", "pupil__school__district")
 
 
-class WaiverDecideView(_ScopedObjectView):
+class WaiverDecideView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _waivers()
 
@@ -715,7 +691,7 @@ class WaiverDecideView(_ScopedObjectView):
         return _waiver_response(self.scope, waiver.pk)
 
 
-class WaiverRevokeView(_ScopedObjectView):
+class WaiverRevokeView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return _waivers()
 
@@ -781,7 +757,7 @@ class NotificationReadView(ScopeGuard, generics.GenericAPIView):  # type: ignore
         responses={200: NotificationReadResultSerializer, 400: ERRORS},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        v = _parsed(request, NotificationReadSerializer)
+        v = parsed(request, NotificationReadSerializer)
         marked = mark_read(user=request.user, ids=v.get("ids"), now=clock.now())
         return Response({"marked": marked})
 
@@ -812,7 +788,7 @@ class CareStandardListView(ScopeGuard, generics.ListAPIView):  # type: ignore[ty
         responses={200: CareStandardSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        v = _parsed(request, CareStandardInputSerializer)
+        v = parsed(request, CareStandardInputSerializer)
         region = selectors.care_region_named(scope=self.scope, code=v.get("region"))
         standard = classes.care_standard_set(
             actor=request.user,

@@ -21,7 +21,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock
-from kehou.core.api import ScopedReadOnlyViewSet, ScopeGuard, query_int
+from kehou.core.api import (
+    ERRORS,
+    NOT_FOUND,
+    ScopedObjectView,
+    ScopedReadOnlyViewSet,
+    ScopeGuard,
+    parsed,
+    query_int,
+    request_key,
+)
 from kehou.core.errors import KehouError
 from kehou.core.scope import Scope
 
@@ -47,45 +56,12 @@ from .serializers import (
 )
 from .services import orders, refunds
 
-ERRORS = OpenApiResponse(description="`{error: {code, message, fields}}`")
-NOT_FOUND = OpenApiResponse(description="`not_found`: missing, or outside the caller's scope")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="8–64 of A–Z a–z 0–9 - _ . : (required here or as `request_key` in the body)",
 )
-
-
-class _ScopedObjectView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]
-    """One scoped row, by ``pk``: outside the scope or missing, the same 404."""
-
-    lookup_value_regex = r"[0-9]+"
-
-    def parsed(self, serializer_class: type[Any]) -> dict[str, Any]:
-        return parsed(self.request, serializer_class)
-
-
-def parsed(request: Request, serializer_class: type[Any]) -> dict[str, Any]:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
-def request_key(request: Request, in_body: str) -> str:
-    """The client's key: the ``Idempotency-Key`` header or ``request_key`` in the body (the same if both)."""
-    header = request.headers.get("Idempotency-Key", "").strip()
-    in_body = (in_body or "").strip()
-    if header and in_body and header != in_body:
-        raise KehouError(
-            _("The Idempotency-Key header and request_key differ."),
-            code="request_key_mismatch",
-            fields={"request_key": in_body},
-        )
-    key = header or in_body
-    if not key:
-        raise KehouError(_("Send an Idempotency-Key header."), code="request_key_required", fields={"request_key": ""})
-    return key
 
 
 def query_date(request: Request, name: str) -> Any:
@@ -230,7 +206,7 @@ class OrderViewSet(ScopedReadOnlyViewSet):
         return _order_response(self.scope, order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class OrderPayView(_ScopedObjectView):
+class OrderPayView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return selectors.orders_for_action()
 
@@ -266,7 +242,7 @@ class OrderPayView(_ScopedObjectView):
         return Response(PayResultSerializer(body).data)
 
 
-class OrderRefundQuoteView(_ScopedObjectView):
+class OrderRefundQuoteView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return selectors.orders_for_action()
 
@@ -295,7 +271,7 @@ class OrderRefundQuoteView(_ScopedObjectView):
         return Response(QuoteSerializer(body).data)
 
 
-class OrderRefundView(_ScopedObjectView):
+class OrderRefundView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return selectors.orders_for_action()
 
@@ -397,7 +373,7 @@ class RefundViewSet(ScopedReadOnlyViewSet):
         return response
 
 
-class RefundDecideView(_ScopedObjectView):
+class RefundDecideView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         return selectors.refunds_for_action()
 

@@ -21,13 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock
-from kehou.core.api import ScopedReadOnlyViewSet
+from kehou.core.api import ERRORS, NOT_FOUND, ScopedObjectView, ScopedReadOnlyViewSet, parsed
 from kehou.core.errors import KehouError
 from kehou.core.excel import XLSX_MIME
 from kehou.core.scope import Scope
 
 from . import selectors_reconciliation as recon_selectors
-from .api import ERRORS, NOT_FOUND, _ScopedObjectView, parsed, query_choice, query_date
+from .api import query_choice, query_date
 from .models import Channel, Reconciliation, ReconciliationItem
 from .serializers import ReconcileSerializer
 from .services.reconciliation import reconcile, reconciliation_workbook
@@ -218,7 +218,7 @@ def _refuse_oversized(request: Any) -> None:
         )
 
 
-class ReconciliationExportView(_ScopedObjectView):
+class ReconciliationExportView(ScopedObjectView):
     content_negotiation_class = _XlsxOrJson
 
     def select(self, scope: Scope) -> QuerySet[Any]:
