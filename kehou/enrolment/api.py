@@ -384,7 +384,7 @@ class WindowDrawView(ScopedObjectView):
     @extend_schema(
         summary="Draw a closed lottery window now",
         description=(
-            "A school admin (the periodic `enrolment_tick` also draws closed windows by itself). Each "
+            "A school admin (the periodic `manage.py tick` also draws closed windows by itself). Each "
             "oversubscribed class is drawn with a fresh recorded seed; winners get a hold, the rest wait in drawn "
             "order; guardians are told. `not_lottery`; 409 `window_still_open`, `lottery_drawn`."
         ),

@@ -269,6 +269,8 @@ class HardshipWaiver(models.Model):
 
 
 LIVE_STATUSES = ("applied", "waiting", "held", "confirmed")
+# The order of a class's waitlist: lottery losers by their drawn rank, then first-come waiters by when they joined.
+WAITLIST_ORDER = (F("wait_rank").asc(nulls_last=True), "queued_at", "pk")
 SEAT_STATUSES = ("held", "confirmed")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from kehou.catalog.models import LibraryEntry
 from kehou.catalog.selectors import usable_q
@@ -15,6 +15,7 @@ from kehou.core.scope import Scope
 from kehou.people.models import Pupil
 
 from .models import (
+    WAITLIST_ORDER,
     ClassSession,
     CourseClass,
     Enrolment,
@@ -166,7 +167,7 @@ def _positions(waiting: list[Enrolment]) -> dict[int, int]:
     for class_id in {e.course_class_id for e in waiting}:
         ids = list(
             Enrolment.objects.filter(course_class_id=class_id, status=S.WAITING)
-            .order_by(F("wait_rank").asc(nulls_last=True), "queued_at", "pk")
+            .order_by(*WAITLIST_ORDER)
             .values_list("pk", flat=True)
         )
         for i, pk in enumerate(ids, start=1):
@@ -208,16 +209,14 @@ def enrolment_list(
         qs = qs.filter(status=status)
     if search:
         qs = qs.filter(Q(pupil__name__contains=search) | Q(course_class__name__icontains=search))
-    return qs.order_by(
-        "course_class_id", "status", F("wait_rank").asc(nulls_last=True), "queued_at", "created_at", "pk"
-    )
+    return qs.order_by("course_class_id", "status", *WAITLIST_ORDER[:2], "created_at", "pk")
 
 
 def waitlist(*, course_class: CourseClass) -> QuerySet[Enrolment]:
     return (
         Enrolment.objects.filter(course_class=course_class, status=S.WAITING)
         .select_related("pupil")
-        .order_by(F("wait_rank").asc(nulls_last=True), "queued_at", "pk")
+        .order_by(*WAITLIST_ORDER)
     )
 
 

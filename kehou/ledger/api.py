@@ -135,7 +135,7 @@ class TransactionViewSet(ScopedReadOnlyViewSet):
         if self.action == "retrieve":
             return selectors.transaction_detail_queryset(scope=scope)
         kind = self.request.query_params.get("kind", "").strip()
-        return selectors.transaction_list_with_accounts(
+        return selectors.transaction_list(
             scope=scope,
             kind=kind if kind in LedgerTransaction.Kind.values else "",
             school_id=query_int(self.request, "school"),

@@ -99,19 +99,6 @@ def verify() -> Verification:
     )
 
 
-def transaction_list(
-    *, scope: Scope, kind: str = "", school_id: int | None = None, reference: str = ""
-) -> QuerySet[LedgerTransaction]:
-    qs = scope.filter(LedgerTransaction.objects.select_related("school").prefetch_related("postings"))
-    if kind:
-        qs = qs.filter(kind=kind)
-    if school_id:
-        qs = qs.filter(school_id=school_id)
-    if reference:
-        qs = qs.filter(reference=reference)
-    return qs.order_by("-at", "-pk")
-
-
 def account_list(*, scope: Scope) -> QuerySet[Account]:
     """The accounts a scope may see: the city bureau every account; a district its schools' prepayment accounts;
     a school its own (the shared accounts — escrow, clearing, refunds payable — belong to no school)."""
@@ -150,11 +137,10 @@ def transaction_detail_queryset(*, scope: Scope) -> QuerySet[LedgerTransaction]:
     )
 
 
-def transaction_list_with_accounts(
+def transaction_list(
     *, scope: Scope, kind: str = "", school_id: int | None = None, reference: str = ""
 ) -> QuerySet[LedgerTransaction]:
-    """The filters of :func:`transaction_list`, with each posting's accounts read in the same prefetch (for lists
-    that show them)."""
+    """Transactions in the scope, newest first, with each posting's accounts read in the same prefetch."""
     qs = transaction_detail_queryset(scope=scope)
     if kind:
         qs = qs.filter(kind=kind)

@@ -11,7 +11,6 @@ from django.db.models import Prefetch, QuerySet
 from kehou.core.scope import Scope
 from kehou.enrolment.models import Enrolment
 from kehou.ledger import selectors as ledger_selectors
-from kehou.ledger.models import LedgerTransaction
 from kehou.orgs.models import Region
 
 from .models import Order, PaymentAttempt, Refund, RefundPolicy, SimulatorTrade
@@ -37,11 +36,6 @@ def enrolments_to_pay() -> QuerySet[Enrolment]:
 
 def order_of_enrolment(enrolment: Enrolment) -> Order | None:
     return Order.objects.filter(enrolment=enrolment).prefetch_related("lines", "attempts").first()
-
-
-def paid_order_of(enrolment_id: int) -> Order | None:
-    """The paid order of a place (a paid place is cancelled through its refund), or None."""
-    return Order.objects.filter(enrolment_id=enrolment_id, status=Order.Status.PAID, paid_fen__gt=0).first()
 
 
 def paid_orders_by_enrolment(enrolment_ids: list[int]) -> dict[int, int]:
@@ -97,10 +91,6 @@ def ledger_view(*, scope: Scope, limit: int = 50) -> dict[str, Any]:
     their prepayment accounts), the recent transactions with their postings, and for the city bureau the result of
     :func:`kehou.ledger.selectors.verify` and the funds in custody."""
     accounts = ledger_selectors.account_balances(ledger_selectors.account_list(scope=scope))
-    transactions = list(ledger_selectors.transaction_list_with_accounts(scope=scope)[:limit])
+    transactions = list(ledger_selectors.transaction_list(scope=scope)[:limit])
     verification = ledger_selectors.verify() if scope.everything else None
     return {"accounts": accounts, "transactions": transactions, "verification": verification}
-
-
-def ledger_transactions(*, scope: Scope, kind: str = "", reference: str = "") -> QuerySet[LedgerTransaction]:
-    return ledger_selectors.transaction_list_with_accounts(scope=scope, kind=kind, reference=reference)

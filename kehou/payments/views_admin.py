@@ -36,6 +36,7 @@ from kehou.enrolment.views_school import (
     post_button,
     yuan,
 )
+from kehou.ledger import selectors as ledger_selectors
 from kehou.ledger.models import LedgerTransaction
 from kehou.orgs.models import Region
 from kehou.portal.pages import ScopedDetailPage, ScopedListPage, ScopedPage
@@ -563,9 +564,7 @@ class LedgerPage(ScopedListPage):
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         g = self.request.GET
-        return selectors_pages.ledger_transactions(
-            scope=scope, kind=g.get("kind", ""), reference=g.get("q", "").strip()
-        )
+        return ledger_selectors.transaction_list(scope=scope, kind=g.get("kind", ""), reference=g.get("q", "").strip())
 
     def filters(self) -> list[dict[str, Any]]:
         return [

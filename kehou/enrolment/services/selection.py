@@ -33,6 +33,7 @@ from kehou.people.models import Guardian, Pupil
 
 from ..models import (
     LIVE_STATUSES,
+    WAITLIST_ORDER,
     ClassSlot,
     CourseClass,
     Enrolment,
@@ -54,28 +55,12 @@ class Selection:
     position: int | None = None  # waitlist position (1 = next), for a waiting enrolment
 
 
-def open_window_for(*, school_id: int, term_id: int, grade: int, now: datetime) -> SelectionWindow | None:
-    """The published window open at ``now`` for a grade of a school: opens_at ≤ now < closes_at."""
-    return (
-        SelectionWindow.objects.filter(
-            school_id=school_id,
-            term_id=term_id,
-            grade=grade,
-            status=SelectionWindow.Status.PUBLISHED,
-            opens_at__lte=now,
-            closes_at__gt=now,
-        )
-        .order_by("opens_at")
-        .first()
-    )
-
-
 def waitlist_position(enrolment: Enrolment) -> int | None:
     if enrolment.status != S.WAITING:
         return None
     ids = list(
         Enrolment.objects.filter(course_class_id=enrolment.course_class_id, status=S.WAITING)
-        .order_by(F("wait_rank").asc(nulls_last=True), "queued_at", "pk")
+        .order_by(*WAITLIST_ORDER)
         .values_list("pk", flat=True)
     )
     return ids.index(enrolment.pk) + 1 if enrolment.pk in ids else None
@@ -511,7 +496,7 @@ def promote(*, course_class_id: int, now: datetime) -> int:
         head = (
             Enrolment.objects.select_for_update()
             .filter(course_class_id=course_class_id, status=S.WAITING)
-            .order_by(F("wait_rank").asc(nulls_last=True), "queued_at", "pk")
+            .order_by(*WAITLIST_ORDER)
             .select_related("course_class", "window")
             .first()
         )

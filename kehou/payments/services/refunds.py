@@ -33,7 +33,7 @@ from kehou.orgs.models import Region
 
 from ..channels import gateway
 from ..channels.base import ChannelEvent, ChannelUnavailable
-from ..models import Channel, Order, OrderLine, PaymentAttempt, Refund, RefundPolicy
+from ..models import Order, OrderLine, PaymentAttempt, Refund, RefundPolicy
 from .orders import check_request_key, new_number
 
 
@@ -432,6 +432,3 @@ def policy_set(
             district_id=None if region.is_city else region.pk,
         )
     return policy
-
-
-__all__ = ["Channel", "Quote", "policy_set", "quote", "refund_decide", "refund_request", "refunds_poll"]
