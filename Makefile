@@ -27,14 +27,18 @@ demo: venv
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py demo_accounts
 	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	@echo "Background tasks: var/worker.log and var/schedule.log; failed ones at http://$(HOST):$(PORT)/tasks/failed/"
 	$(MAKE) --no-print-directory serve
 
-# The server, with the ticker beside it (every 30 s: seat holds expire, lotteries are drawn, unpaid orders close,
-# refunds are followed up, the simulator channel delivers its notifications).
+# The server, with a task worker and the scheduler beside it, stopped with it (logs in var/). The scheduler enqueues
+# the periodic jobs (every 30 s: seat holds expire, lotteries are drawn, unpaid orders close, payments and refunds are
+# followed up; every 5 s the simulator channel delivers its notifications); the worker runs them, and the tasks the
+# services enqueue (automatic refunds), retrying a failed one.
 serve: venv
 	@mkdir -p var
-	@$(BIN)/python manage.py tick --loop 30 >var/tick.log 2>&1 & tick=$$!; \
-	trap 'kill $$tick 2>/dev/null' EXIT INT TERM; \
+	@$(BIN)/python manage.py db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
+	$(BIN)/python manage.py schedule --loop 5 >var/schedule.log 2>&1 & schedule=$$!; \
+	trap 'kill $$worker $$schedule 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn kehou.asgi:application --host $(HOST) --port $(PORT)
 
 test: venv-dev
@@ -43,6 +47,7 @@ test: venv-dev
 lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: venv-dev
 	$(BIN)/mypy kehou

@@ -111,3 +111,9 @@ def page_as(user: User) -> Client:
     client = Client()
     client.force_login(user, backend="kehou.people.auth.PhoneOrUsernameBackend")
     return client
+
+
+@pytest.fixture
+def db_tasks(settings: Any) -> None:
+    """Tasks go to the database queue (the test settings run them at once otherwise)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

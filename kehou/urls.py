@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
-    path("", include("kehou.portal.urls")),
+    path("", include("kehou.page_urls")),
 ]
 
 handler404 = "kehou.portal.views.not_found"

@@ -9,8 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kehou.core.error_codes import ErrorCode
 from kehou.core.money import fen_to_yuan_str, yuan_str_to_fen
-from kehou.portal.templatetags.kehou_ui import grade_name
+from kehou.core.templatetags.kehou_ui import grade_name
 
 from .models import Category, ProofFile, QualityItem, SubmissionVersion
 from .services.submissions import CourseFields, DossierFields
@@ -32,11 +33,11 @@ class YuanField(forms.CharField):
         try:
             fen = yuan_str_to_fen(cleaned)
         except ValueError:
-            raise ValidationError(_("Enter an amount in yuan, such as 30 or 30.50."), code="invalid_yuan")
+            raise ValidationError(_("Enter an amount in yuan, such as 30 or 30.50."), code=ErrorCode.INVALID_YUAN)
         if fen < 0:
-            raise ValidationError(_("The amount cannot be negative."), code="negative")
+            raise ValidationError(_("The amount cannot be negative."), code=ErrorCode.NEGATIVE)
         if fen > MAX_FEN:
-            raise ValidationError(_("The amount is too large."), code="too_large")
+            raise ValidationError(_("The amount is too large."), code=ErrorCode.TOO_LARGE)
         return fen
 
 

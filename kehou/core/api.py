@@ -8,6 +8,7 @@ missing one. ``dangerously_unscoped = True`` marks the rare view that reads no s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -16,6 +17,10 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import generics, mixins, viewsets
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kehou.core import clock
+from kehou.core.error_codes import ErrorCode
 
 from .scope import Scope, scope_for
 
@@ -63,6 +68,37 @@ class ScopedObjectView(ScopeGuard, generics.GenericAPIView):  # type: ignore[typ
         return parsed(self.request, serializer_class)
 
 
+class ActionView(ScopedObjectView):
+    """``POST /<resource>/{id}/<verb>``: one action on one scoped row, in one shape for every app.
+
+    The row is fetched through the scope first (outside it or missing: the same 404, before the body is read),
+    the body is validated by ``body`` (a strict serializer: unknown fields are refused), then ``act`` makes the one
+    service call and ``answer`` says what the client gets back. A subclass names ``select(scope)``, ``body``,
+    ``act`` and usually ``answer``; its OpenAPI text goes in ``@extend_schema_view(post=extend_schema(...))``.
+    ``body`` is also what ``OPTIONS`` describes."""
+
+    http_method_names: ClassVar[list[str]] = ["post", "options"]  # type: ignore[misc]
+    body: ClassVar[type[Any] | None] = None  # None: the action takes no body (whatever is sent is not read)
+
+    def get_serializer_class(self) -> type[Any]:
+        from .serializers import EmptySerializer
+
+        return self.body or EmptySerializer
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: datetime) -> Any:
+        raise NotImplementedError
+
+    def answer(self, obj: Any, result: Any) -> Response:
+        """What the client gets: by default what ``act`` returned (a ``Response``, or data to send as one)."""
+        return result if isinstance(result, Response) else Response(result)
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object()
+        values = self.parsed(self.body) if self.body is not None else {}
+        result = self.act(obj, values, actor=request.user, now=clock.now())
+        return self.answer(obj, result)
+
+
 def parsed(request: Request, serializer_class: type[Any]) -> dict[str, Any]:
     """The validated body (a StrictSerializer refuses unknown fields); 400 with the field errors otherwise."""
     data = serializer_class(data=request.data)
@@ -80,12 +116,14 @@ def request_key(request: Request, in_body: str) -> str:
     if header and in_body and header != in_body:
         raise KehouError(
             _("The Idempotency-Key header and request_key differ."),
-            code="request_key_mismatch",
+            code=ErrorCode.REQUEST_KEY_MISMATCH,
             fields={"request_key": in_body},
         )
     key = header or in_body
     if not key:
-        raise KehouError(_("Send an Idempotency-Key header."), code="request_key_required", fields={"request_key": ""})
+        raise KehouError(
+            _("Send an Idempotency-Key header."), code=ErrorCode.REQUEST_KEY_REQUIRED, fields={"request_key": ""}
+        )
     return key
 
 

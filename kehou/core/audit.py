@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models, transaction
 
 from . import context
+from .audit_actions import AuditAction
 from .models import AuditEntry
 
 
@@ -31,7 +32,7 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
 def record(
     *,
     actor: Any,
-    action: str,
+    action: AuditAction,
     obj: models.Model | None = None,
     object_type: str | None = None,
     object_id: str | int | None = None,
@@ -71,14 +72,15 @@ def record(
 
 def _locate(obj: models.Model) -> tuple[int | None, int | None]:
     """Find the school and district an object belongs to, for scoping its audit entries."""
-    from kehou.orgs.models import Region, School
-
-    if isinstance(obj, School):
-        return obj.pk, obj.district_id
-    if isinstance(obj, Region):
+    # The entry's own foreign keys name the school and region models, so core needs no import of orgs.
+    school_model: Any = AuditEntry._meta.get_field("school").related_model
+    region_model: Any = AuditEntry._meta.get_field("district").related_model
+    if isinstance(obj, school_model):
+        return obj.pk, getattr(obj, "district_id", None)
+    if isinstance(obj, region_model):
         return None, obj.pk
     school_id = getattr(obj, "school_id", None)
     if school_id is not None:
-        district_id = School.objects.filter(pk=school_id).values_list("district_id", flat=True).first()
+        district_id = school_model._default_manager.filter(pk=school_id).values_list("district_id", flat=True).first()
         return school_id, district_id
     return None, getattr(obj, "district_id", None)

@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehou.portal.pages import ScopedListPage
+from kehou.core.pages import ScopedListPage
 
+from .audit_actions import AuditAction
 from .scope import Scope
 from .selectors import audit_list
 
@@ -20,7 +21,7 @@ class AuditListPage(ScopedListPage):
     columns = (
         (_("Time"), lambda e: timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S")),
         (_("Actor"), lambda e: e.actor_label),
-        (_("Action"), lambda e: e.action),
+        (_("Action"), lambda e: action_label(e.action)),
         (_("Object"), lambda e: f"{e.object_type}#{e.object_id} {e.object_repr}"),
         (_("Before"), lambda e: json.dumps(e.before, ensure_ascii=False) if e.before else ""),
         (_("After"), lambda e: json.dumps(e.after, ensure_ascii=False) if e.after else ""),
@@ -44,3 +45,11 @@ class AuditListPage(ScopedListPage):
             {"name": "since", "label": _("Date from"), "type": "date", "value": g.get("since", "")},
             {"name": "until", "label": _("Date to"), "type": "date", "value": g.get("until", "")},
         ]
+
+
+def action_label(action: str) -> str:
+    """The audited action in words ("退费：批准"); an action no longer in the enum is shown as it was recorded."""
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return action

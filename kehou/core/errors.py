@@ -15,18 +15,20 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from kehou.core.error_codes import ErrorCode
+
 
 class KehouError(Exception):
     """A business error with a stable code. ``status`` is the HTTP status an API answers with."""
 
-    code = "error"
+    code: ErrorCode = ErrorCode.ERROR
     status = 400
 
     def __init__(
         self,
         message: str = "",
         *,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         fields: dict[str, Any] | None = None,
         status: int | None = None,
     ) -> None:
@@ -43,17 +45,17 @@ class KehouError(Exception):
 
 
 class NotFound(KehouError):
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     status = 404
 
 
 class Forbidden(KehouError):
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
     status = 403
 
 
 class Conflict(KehouError):
-    code = "conflict"
+    code = ErrorCode.CONFLICT
     status = 409
 
 
@@ -61,7 +63,7 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
-def error_response(code: str, message: str, status: int, fields: dict[str, Any] | None = None) -> JsonResponse:
+def error_response(code: ErrorCode, message: str, status: int, fields: dict[str, Any] | None = None) -> JsonResponse:
     return JsonResponse(error_body(code, message, fields), status=status, json_dumps_params={"ensure_ascii": False})
 
 
@@ -87,16 +89,16 @@ def validation_fields(error: DjangoValidationError) -> dict[str, Any]:
     return {"__all__": [{"code": e.code or "invalid", "message": " ".join(e.messages)} for e in error.error_list]}
 
 
-_DRF_CODES: dict[type[Exception], str] = {
-    drf.ParseError: "malformed_request",
-    drf.UnsupportedMediaType: "unsupported_media_type",
-    drf.NotAuthenticated: "not_authenticated",
-    drf.AuthenticationFailed: "authentication_failed",
-    drf.PermissionDenied: "forbidden",
-    drf.NotFound: "not_found",
-    drf.MethodNotAllowed: "method_not_allowed",
-    drf.NotAcceptable: "not_acceptable",
-    drf.Throttled: "throttled",
+_DRF_CODES: dict[type[Exception], ErrorCode] = {
+    drf.ParseError: ErrorCode.MALFORMED_REQUEST,
+    drf.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    drf.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+    drf.AuthenticationFailed: ErrorCode.AUTHENTICATION_FAILED,
+    drf.PermissionDenied: ErrorCode.FORBIDDEN,
+    drf.NotFound: ErrorCode.NOT_FOUND,
+    drf.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+    drf.NotAcceptable: ErrorCode.NOT_ACCEPTABLE,
+    drf.Throttled: ErrorCode.THROTTLED,
 }
 
 
@@ -105,16 +107,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, KehouError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
-        return Response(error_body("invalid", _("The request is not valid."), validation_fields(exc)), status=400)
+        return Response(
+            error_body(ErrorCode.INVALID, _("The request is not valid."), validation_fields(exc)), status=400
+        )
     if isinstance(exc, Http404):
-        return Response(error_body("not_found", _("Not found.")), status=404)
+        return Response(error_body(ErrorCode.NOT_FOUND, _("Not found.")), status=404)
     if isinstance(exc, DjangoPermissionDenied):
-        return Response(error_body("forbidden", _("You may not do this.")), status=403)
+        return Response(error_body(ErrorCode.FORBIDDEN, _("You may not do this.")), status=403)
     if isinstance(exc, drf.ValidationError):
         fields = _flatten(exc.detail)
         if not isinstance(fields, dict):
             fields = {"__all__": fields}
-        code = "invalid"
+        code = ErrorCode.INVALID
         # A single well-known code (e.g. unknown_field) is promoted so that clients can switch on it.
         codes = {
             item["code"]
@@ -123,19 +127,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             for item in items
             if isinstance(item, dict) and "code" in item
         }
-        if codes == {"unknown_field"}:
-            code = "unknown_field"
+        if codes == {ErrorCode.UNKNOWN_FIELD}:
+            code = ErrorCode.UNKNOWN_FIELD
         return Response(error_body(code, _("The request is not valid."), fields), status=400)
     if isinstance(exc, drf.APIException):
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), ErrorCode.ERROR)
         detail = exc.detail
         # An AuthenticationFailed raised with its own code (token_expired, token_revoked, …) keeps that code.
         if (
             isinstance(exc, drf.AuthenticationFailed)
             and isinstance(detail, drf.ErrorDetail)
-            and detail.code not in (None, "authentication_failed")
+            and detail.code in ErrorCode._value2member_map_
         ):
-            code = str(detail.code)
+            code = ErrorCode(str(detail.code))
         response = Response(error_body(code, str(detail)), status=exc.status_code)
         auth_header = getattr(exc, "auth_header", None)
         if auth_header:

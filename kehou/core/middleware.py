@@ -9,6 +9,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
+from kehou.core.error_codes import ErrorCode
+
 from . import context
 from .errors import error_response
 
@@ -45,7 +47,7 @@ class ApiErrorMiddleware:
         # oversize non-multipart body before anything reads it (uploads are multipart and limited by their view).
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if is_api and limit is not None and _declared_length(request) > limit and not _is_multipart(request):
-            return error_response("body_too_large", _("The request body is too large."), 413)
+            return error_response(ErrorCode.BODY_TOO_LARGE, _("The request body is too large."), 413)
         if bad := _null_parameters(request):
             # PostgreSQL cannot store or compare text with NUL characters: refuse them up front, not with a 500.
             if not is_api:
@@ -54,17 +56,17 @@ class ApiErrorMiddleware:
                 name: [{"code": "null_characters_not_allowed", "message": _("Null characters are not allowed.")}]
                 for name in bad
             }
-            return error_response("invalid", _("The request is not valid."), 400, fields)
+            return error_response(ErrorCode.INVALID, _("The request is not valid."), 400, fields)
         response = self.get_response(request)
         if is_api and response.status_code == 404 and not _is_json(response):
-            return error_response("not_found", _("Not found."), 404)
+            return error_response(ErrorCode.NOT_FOUND, _("Not found."), 404)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, RequestDataTooBig):
-            return error_response("body_too_large", _("The request body is too large."), 413)
+            return error_response(ErrorCode.BODY_TOO_LARGE, _("The request body is too large."), 413)
         if isinstance(exception, SuspiciousOperation) and request.path.startswith("/api/"):
-            return error_response("bad_request", _("The request is not valid."), 400)
+            return error_response(ErrorCode.BAD_REQUEST, _("The request is not valid."), 400)
         return None
 
 

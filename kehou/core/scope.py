@@ -3,7 +3,7 @@
 A user's role assignments become a :class:`Scope`. Every scoped model declares a :class:`ScopeSpec` as the
 class attribute ``kehou_scope`` that says how a row reaches a district, a school, a pupil, a teacher or its
 owner. ``scope.filter(queryset)`` is the only way lists, details, exports and pages read scoped rows; the base
-classes in ``core.api`` and ``portal.pages`` call it from a ``get_queryset`` that subclasses cannot override.
+classes in ``core.api`` and ``core.pages`` call it from a ``get_queryset`` that subclasses cannot override.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.db import models
 from django.db.models import Q, QuerySet
+
+from .roles import Role
 
 M = TypeVar("M", bound=models.Model)
 
@@ -138,7 +140,7 @@ class Scope:
     def may_see_personal_data(self, *, school_id: int | None, pupil_id: int | None = None) -> bool:
         """Phone numbers and student numbers are shown in full only to those who need them:
         the pupil's own school administrators and the pupil's own guardians (and platform superusers)."""
-        if "superuser" in self.roles:
+        if Role.SUPERUSER in self.roles:
             return True
         if school_id is not None and school_id in self.school_ids:
             return True
@@ -146,6 +148,15 @@ class Scope:
 
 
 EMPTY = Scope()
+
+# Who holds which roles is people's knowledge; core (the lowest layer) only defines what a scope is. The people
+# app registers the function that turns a user's role assignments into a Scope when it is ready.
+_builder: Callable[[Any], Scope] | None = None
+
+
+def register_scope_builder(builder: Callable[[Any], Scope]) -> None:
+    global _builder
+    _builder = builder
 
 
 def scope_for(user: Any) -> Scope:
@@ -155,8 +166,8 @@ def scope_for(user: Any) -> Scope:
     cached = getattr(user, "_kehou_scope", None)
     if cached is not None:
         return cached
-    from kehou.people.selectors import build_scope
-
-    scope = build_scope(user)
+    if _builder is None:
+        raise RuntimeError("no scope builder registered (kehou.people registers one when the app is ready)")
+    scope = _builder(user)
     user._kehou_scope = scope
     return scope

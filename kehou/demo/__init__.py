@@ -1,4 +1,5 @@
-"""The deterministic demo city (Nanchang): static data in :mod:`.data`, the loader in :mod:`.build`.
+"""The deterministic demo city (Nanchang): static data in :mod:`.data`, the stages in :mod:`.stages`, run in order
+by :mod:`.loader`, with what they share in :mod:`.common`.
 
-Run it with ``manage.py load_demo``; list its accounts with ``manage.py demo_accounts``.
+Run it with ``manage.py load_demo``; list its accounts with ``manage.py demo_accounts`` (:mod:`.accounts`).
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kehou.catalog.admin import ReadOnlyAdmin, ReadOnlyInline
+from kehou.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import (
     CareFeeStandard,

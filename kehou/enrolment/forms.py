@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehou.catalog.forms import YuanField
+from kehou.core.templatetags.kehou_ui import grade_name
 from kehou.orgs.models import Region, School, Term
-from kehou.portal.templatetags.kehou_ui import grade_name
 
 from .models import CourseClass, SelectionWindow
 from .services.classes import MAX_SLOTS, Slot

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from kehou.catalog.models import LibraryEntry
 from kehou.catalog.selectors import usable_q
+from kehou.core.error_codes import ErrorCode
 from kehou.core.scope import Scope
 from kehou.people.models import Pupil
 
@@ -269,7 +270,7 @@ def draw_list(*, scope: Scope, window_id: int | None = None, school_id: int | No
     return qs.order_by("-drawn_at", "pk")
 
 
-# --- reads of the pages (kehou/enrolment/views_parent.py, views_school.py) ------------------------------------
+# --- reads of the pages (kehou/enrolment/views/) ------------------------------------
 def pupil_by_student_number(*, scope: Scope, student_number: str) -> Pupil | None:
     """A pupil the viewer may see, by student number (the waiver form types it)."""
     number = student_number.strip()
@@ -296,7 +297,7 @@ def live_places_by_pupil(*, pupil_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-# --- reads the API adds (kehou/enrolment/api*.py) ----------------------------------------------------------------
+# --- reads the API adds (kehou/enrolment/api/) ----------------------------------------------------------------
 def waitlist_positions(enrolments: list[Enrolment]) -> dict[int, int]:
     """Waitlist positions (1 = next) of the waiting ones among ``enrolments``, by enrolment id."""
     return _positions([e for e in enrolments if e.status == S.WAITING])
@@ -323,45 +324,13 @@ def waived_terms(*, pupil: Pupil) -> set[int]:
     )
 
 
-def notification_list(*, user: Any, unread: bool = False) -> QuerySet[Any]:
-    """The caller's own notifications, newest first."""
-    from kehou.notify.models import Notification
-
-    qs = Notification.objects.filter(user=user)
-    if unread:
-        qs = qs.filter(read_at__isnull=True)
-    return qs.order_by("-created_at", "-pk")
-
-
 def care_standards(*, scope: Scope) -> QuerySet[Any]:
     """The care fee standards the viewer applies: the city's and those of their own districts (the city: all)."""
-    from kehou.catalog.selectors_admin import standards_in_view
+    from kehou.catalog.selectors import standards_in_view
 
     from .models import CareFeeStandard
 
     return CareFeeStandard.objects.select_related("region").filter(standards_in_view(scope)).order_by("region__code")
-
-
-def care_region_named(*, scope: Scope, code: str | None) -> Any:
-    """The region a care standard is set for: the one named (by code), else the city for the city bureau or the
-    caller's own district when they administer exactly one."""
-    from django.utils.translation import gettext as _
-
-    from kehou.core.errors import KehouError
-    from kehou.orgs.models import Region
-
-    if code:
-        region = Region.objects.filter(code=code).first()
-        if region is None:
-            raise KehouError(_("No such region."), code="unknown_region", fields={"region": code})
-        return region
-    if scope.everything:
-        city = Region.objects.filter(kind=Region.Kind.CITY).first()
-        if city is not None:
-            return city
-    if len(scope.district_ids) == 1:
-        return Region.objects.get(pk=next(iter(scope.district_ids)))
-    raise KehouError(_("Name the region."), code="region_required", fields={"region": None})
 
 
 @dataclass(frozen=True)
@@ -384,12 +353,12 @@ def class_refs(*, scope: Scope, school_id: int, term_id: int, teacher_id: int, e
     term = term_named(term_id=term_id)
     teacher = TeacherProfile.objects.filter(pk=teacher_id).first()
     if teacher is None:
-        raise KehouError(_("No such teacher."), code="unknown_teacher", fields={"teacher": teacher_id})
+        raise KehouError(_("No such teacher."), code=ErrorCode.UNKNOWN_TEACHER, fields={"teacher": teacher_id})
     entry = None
     if entry_id is not None:
         entry = LibraryEntry.objects.select_related("item", "item__category").filter(pk=entry_id).first()
         if entry is None:
-            raise NotFound(_("The course is not in this school's library."), code="entry_not_found")
+            raise NotFound(_("The course is not in this school's library."), code=ErrorCode.ENTRY_NOT_FOUND)
     return ClassRefs(school=school, term=term, teacher=teacher, entry=entry)
 
 
@@ -426,7 +395,7 @@ def term_named(*, term_id: int) -> Any:
 
     term = Term.objects.filter(pk=term_id).first()
     if term is None:
-        raise KehouError(_("No such term."), code="unknown_term", fields={"term": term_id})
+        raise KehouError(_("No such term."), code=ErrorCode.UNKNOWN_TERM, fields={"term": term_id})
     return term
 
 

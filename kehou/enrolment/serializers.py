@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kehou.catalog.serializers_admin import NamedRefSerializer as RefSerializer
-from kehou.catalog.serializers_admin import SchoolRefSerializer
-from kehou.catalog.serializers_submit import StrictIntegerField
-from kehou.core.serializers import StrictSerializer
+from kehou.core.serializers import NamedRefSerializer as RefSerializer
+from kehou.core.serializers import (
+    SchoolRefSerializer,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictSerializer,
+    local_time,
+)
 
 from . import selectors
 from .models import (
@@ -26,7 +29,7 @@ from .models import (
     LotteryDraw,
     SelectionWindow,
 )
-from .services.selection import lottery_replay
+from .services.lottery import lottery_replay
 
 MAX_FEN = 2**31 - 1
 
@@ -35,23 +38,9 @@ def _values(choices: Any) -> str:
     return ", ".join(f"`{v}`" for v in choices.values)
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean: ``"true"``, ``1`` and the like are refused (``invalid``)."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
 # --- references --------------------------------------------------------------------------------------------------
 def _school(school: Any) -> dict[str, Any]:
     return {"id": school.pk, "code": school.code, "name": school.name}
-
-
-def local_time(value: Any) -> Any:
-    """An aware time in Asia/Shanghai (the platform answers in local time where a view builds the answer)."""
-    return timezone.localtime(value) if value is not None else None
 
 
 # --- classes -----------------------------------------------------------------------------------------------------
@@ -186,10 +175,6 @@ class ClassUpdateSerializer(StrictSerializer):
 
 class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-
-
-class EmptySerializer(StrictSerializer):
-    """No body (or ``{}``)."""
 
 
 class ClassCancelResultSerializer(serializers.Serializer[Any]):
@@ -570,29 +555,6 @@ class DrawSerializer(serializers.ModelSerializer[LotteryDraw]):
 
 
 # --- notifications and care standards ----------------------------------------------------------------------------
-class NotificationSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    title = serializers.CharField()
-    body = serializers.CharField()
-    link = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
-
-
-class NotificationReadSerializer(StrictSerializer):
-    ids = serializers.ListField(
-        child=StrictIntegerField(min_value=1, max_value=2**63 - 1),
-        required=False,
-        max_length=500,
-        help_text="the notifications to mark read; all unread ones when left out",
-    )
-
-
-class NotificationReadResultSerializer(serializers.Serializer[Any]):
-    marked = serializers.IntegerField()
-
-
 class CareStandardSerializer(serializers.ModelSerializer[CareFeeStandard]):
     region = serializers.SerializerMethodField()
 

@@ -12,6 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from kehou.core import permissions
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError
 from kehou.orgs.models import School
 
@@ -64,7 +67,7 @@ def account(code: str) -> Account:
     elif code == OPERATOR_COSTS_PAYABLE:
         values = {"name": "应付运营成本 Operator costs payable", "kind": Account.Kind.LIABILITY}
     else:
-        raise KehouError(_("Unknown ledger account."), code="unknown_account", fields={"account": code})
+        raise KehouError(_("Unknown ledger account."), code=ErrorCode.UNKNOWN_ACCOUNT, fields={"account": code})
     return Account.objects.get_or_create(code=code, defaults=values)[0]
 
 
@@ -95,15 +98,17 @@ def post(
     again with the same legs returns the first; with different legs it is refused (``ledger_key_reused``). A leg
     that would take an account that must not go negative below zero refuses the whole transaction."""
     if not key or len(key) > 120:
-        raise KehouError(_("A ledger transaction needs a key."), code="ledger_key_invalid")
+        raise KehouError(_("A ledger transaction needs a key."), code=ErrorCode.LEDGER_KEY_INVALID)
     if not legs or any(leg.amount_fen <= 0 or leg.debit == leg.credit for leg in legs):
-        raise KehouError(_("Every leg moves a positive amount between two accounts."), code="ledger_leg_invalid")
+        raise KehouError(
+            _("Every leg moves a positive amount between two accounts."), code=ErrorCode.LEDGER_LEG_INVALID
+        )
     if kind not in LedgerTransaction.Kind.values:
-        raise KehouError(_("Unknown kind of ledger transaction."), code="ledger_kind_invalid")
+        raise KehouError(_("Unknown kind of ledger transaction."), code=ErrorCode.LEDGER_KIND_INVALID)
     existing = LedgerTransaction.objects.filter(key=key).first()
     if existing is not None:
         if not _same(existing, kind, legs):
-            raise Conflict(_("This ledger key was used for another transaction."), code="ledger_key_reused")
+            raise Conflict(_("This ledger key was used for another transaction."), code=ErrorCode.LEDGER_KEY_REUSED)
         return existing, False
     try:
         with transaction.atomic():
@@ -121,7 +126,7 @@ def post(
                 if balance_of(acct) + change[acct.code] < 0:
                     raise Conflict(
                         _("The account %(account)s would go negative.") % {"account": acct.code},
-                        code="ledger_insufficient",
+                        code=ErrorCode.LEDGER_INSUFFICIENT,
                         fields={"account": acct.code, "balance_fen": balance_of(acct)},
                     )
             txn = LedgerTransaction.objects.create(
@@ -144,7 +149,9 @@ def post(
         if existing is None:
             raise
         if not _same(existing, kind, legs):
-            raise Conflict(_("This ledger key was used for another transaction."), code="ledger_key_reused") from None
+            raise Conflict(
+                _("This ledger key was used for another transaction."), code=ErrorCode.LEDGER_KEY_REUSED
+            ) from None
         return existing, False
     return txn, True
 
@@ -153,16 +160,14 @@ def correct(*, actor: Any, original: LedgerTransaction, reason: str, now: dateti
     """Undo a transaction that should not have been posted: a new ``correction`` transaction with the opposite lines,
     pointing at the original (nothing is edited or deleted). Only the city bureau corrects; once per original."""
     from kehou.core import audit
-    from kehou.core.errors import Forbidden
-    from kehou.core.scope import scope_for
 
-    if actor is not None and not scope_for(actor).everything:
-        raise Forbidden(_("Only the city bureau corrects the ledger."), code="not_city_admin")
+    if actor is not None:
+        permissions.require_city_admin(actor, message=_("Only the city bureau corrects the ledger."))
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required")
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED)
     if original.kind == LedgerTransaction.Kind.CORRECTION:
         raise Conflict(
-            _("A correction is corrected by posting again, not by correcting it."), code="correct_correction"
+            _("A correction is corrected by posting again, not by correcting it."), code=ErrorCode.CORRECT_CORRECTION
         )
     legs = [Leg(p.credit.code, p.debit.code, p.amount_fen) for p in original.postings.select_related("debit", "credit")]
     with transaction.atomic():
@@ -179,7 +184,7 @@ def correct(*, actor: Any, original: LedgerTransaction, reason: str, now: dateti
         if created:
             audit.record(
                 actor=actor,
-                action="ledger.correct",
+                action=AuditAction.LEDGER_CORRECT,
                 obj=txn,
                 after={"corrects": original.key, "reason": reason.strip()[:200]},
                 now=now,

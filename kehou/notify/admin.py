@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kehou.catalog.admin import ReadOnlyAdmin
+from kehou.core.admin import ReadOnlyAdmin
 
 from .models import Notification
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import KehouError
 from kehou.core.scope import Scope
 
 from .models import CalendarDay, Region, School, Term
@@ -70,3 +73,45 @@ def teaching_days(*, term: Term, school: School | None = None) -> list[tuple[dat
             result.append((day, day.weekday()))
         day += timedelta(days=1)
     return result
+
+
+def region_named(*, scope: Scope, code: str | None) -> Region:
+    """The region a standard or policy is set for: the one named by code, else the city for the city bureau, or the
+    caller's own district when they administer exactly one (``region_required`` otherwise). Who may set it is the
+    service's check (core.permissions)."""
+    if code:
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise KehouError(_("No such region."), code=ErrorCode.UNKNOWN_REGION, fields={"region": code})
+        return region
+    if scope.everything:
+        city = Region.objects.filter(kind=Region.Kind.CITY).first()
+        if city is not None:
+            return city
+    if len(scope.district_ids) == 1:
+        return Region.objects.get(pk=next(iter(scope.district_ids)))
+    raise KehouError(_("Name the region."), code=ErrorCode.REGION_REQUIRED, fields={"region": None})
+
+
+def district_named(*, scope: Scope, code: str | None) -> Region:
+    """The district named, or the caller's own district when they administer exactly one."""
+    if code:
+        region = Region.objects.filter(code=code).exclude(kind=Region.Kind.CITY).first()
+        if region is None:
+            raise KehouError(_("No such district."), code=ErrorCode.UNKNOWN_DISTRICT, fields={"district": code})
+        return region
+    if len(scope.district_ids) == 1:
+        return Region.objects.get(pk=next(iter(scope.district_ids)))
+    raise KehouError(_("Name the district."), code=ErrorCode.DISTRICT_REQUIRED, fields={"district": None})
+
+
+def school_named(*, scope: Scope, school_id: int | None) -> School:
+    """The school named, or the caller's own school when they administer exactly one."""
+    if school_id is None:
+        if len(scope.school_ids) != 1:
+            raise KehouError(_("Name the school."), code=ErrorCode.SCHOOL_REQUIRED, fields={"school": None})
+        school_id = next(iter(scope.school_ids))
+    school = School.objects.select_related("district").filter(pk=school_id).first()
+    if school is None:
+        raise KehouError(_("No such school."), code=ErrorCode.UNKNOWN_SCHOOL, fields={"school": school_id})
+    return school

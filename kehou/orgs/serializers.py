@@ -43,3 +43,11 @@ class SchoolSerializer(serializers.ModelSerializer[School]):
             "has_joined",
             "pupil_count",
         ]
+
+
+class RegionRefSerializer(serializers.ModelSerializer[Region]):
+    """A region as other apps' answers refer to it."""
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "kind"]

@@ -6,9 +6,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kehou.core.pages import ScopedListPage
 from kehou.core.scope import Scope
-from kehou.people import selectors as people_selectors
-from kehou.portal.pages import ScopedDetailPage, ScopedListPage
 
 from . import selectors
 from .models import School
@@ -61,17 +60,3 @@ class SchoolListPage(ScopedListPage):
 
     def row_link(self, obj: Any) -> str:
         return reverse("portal:school", args=[obj.pk])
-
-
-class SchoolDetailPage(ScopedDetailPage):
-    title = _("School")
-    template_name = "portal/school_detail.html"
-
-    def select(self, scope: Scope) -> QuerySet[Any]:
-        return School.objects.select_related("district")
-
-    def extra_context(self, obj: Any) -> dict[str, Any]:
-        return {
-            "classes": people_selectors.school_class_summary(scope=self.scope, school_id=obj.pk),
-            "can_manage": obj.pk in self.scope.school_ids,
-        }

@@ -10,6 +10,7 @@ notification log are in ``api_notify``; the reconciliation report in ``api_recon
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,6 +25,7 @@ from kehou.core import clock
 from kehou.core.api import (
     ERRORS,
     NOT_FOUND,
+    ActionView,
     ScopedObjectView,
     ScopedReadOnlyViewSet,
     ScopeGuard,
@@ -31,11 +33,14 @@ from kehou.core.api import (
     query_int,
     request_key,
 )
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.scope import Scope
+from kehou.orgs.api import RegionalStandardView
+from kehou.orgs.models import Region
 
 from . import selectors
-from .models import Channel, Refund
+from .models import Channel, Order, Refund, RefundPolicy
 from .serializers import (
     ChannelSerializer,
     OrderCreateSerializer,
@@ -74,7 +79,7 @@ def query_date(request: Request, name: str) -> Any:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise KehouError(_("Give the date as YYYY-MM-DD."), code="invalid_date", fields={name: value}) from None
+        raise KehouError(_("Give the date as YYYY-MM-DD."), code=ErrorCode.INVALID_DATE, fields={name: value}) from None
 
 
 def query_choice(request: Request, name: str, choices: Any) -> str:
@@ -206,11 +211,8 @@ class OrderViewSet(ScopedReadOnlyViewSet):
         return _order_response(self.scope, order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class OrderPayView(ScopedObjectView):
-    def select(self, scope: Scope) -> QuerySet[Any]:
-        return selectors.orders_for_action()
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Start paying a pending order through a channel",
         description=(
             "The payer (or another guardian of the child). Answers what the page needs to pay: `start.kind` "
@@ -224,19 +226,25 @@ class OrderPayView(ScopedObjectView):
         request=PaySerializer,
         responses={200: PayResultSerializer, 400: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        order = self.get_object()
-        v = self.parsed(PaySerializer)
-        payer_ref = f"openid:{v['openid']}" if v.get("openid") else ""
-        attempt, start = orders.payment_start(
-            actor=request.user, order=order, channel=v["channel"], payer_ref=payer_ref, now=clock.now()
-        )
+)
+class OrderPayView(ActionView):
+    body = PaySerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.orders_for_action()
+
+    def act(self, obj: Order, values: dict[str, Any], *, actor: Any, now: datetime) -> Any:
+        payer_ref = f"openid:{values['openid']}" if values.get("openid") else ""
+        return orders.payment_start(actor=actor, order=obj, channel=values["channel"], payer_ref=payer_ref, now=now)
+
+    def answer(self, obj: Order, result: Any) -> Response:
+        attempt, start = result
         body = {
             "attempt": attempt.pk,
             "channel": attempt.channel,
             "out_trade_no": attempt.out_trade_no,
             "amount_fen": attempt.amount_fen,
-            "expires_at": local_time(order.expires_at),
+            "expires_at": local_time(obj.expires_at),
             "start": {"kind": start.kind, "url": start.url, "params": dict(start.params)},
         }
         return Response(PayResultSerializer(body).data)
@@ -373,11 +381,8 @@ class RefundViewSet(ScopedReadOnlyViewSet):
         return response
 
 
-class RefundDecideView(ScopedObjectView):
-    def select(self, scope: Scope) -> QuerySet[Any]:
-        return selectors.refunds_for_action()
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Approve or reject a refund awaiting the school",
         description=(
             "An administrator of the order's school. Approved, it goes to the channel; rejected, the amount goes "
@@ -387,24 +392,24 @@ class RefundDecideView(ScopedObjectView):
         request=RefundDecideSerializer,
         responses={200: RefundSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        refund = self.get_object()
-        v = self.parsed(RefundDecideSerializer)
-        refunds.refund_decide(actor=request.user, refund=refund, approve=v["approve"], now=clock.now())
-        scope = self.scope
-        fresh = selectors.refund_list(scope=scope).get(pk=refund.pk)
-        return Response(RefundSerializer(fresh, context={"scope": scope}).data)
+)
+class RefundDecideView(ActionView):
+    body = RefundDecideSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.refunds_for_action()
+
+    def act(self, obj: Refund, values: dict[str, Any], *, actor: Any, now: datetime) -> Any:
+        return refunds.refund_decide(actor=actor, refund=obj, approve=values["approve"], now=now)
+
+    def answer(self, obj: Refund, result: Any) -> Response:
+        fresh = selectors.refund_list(scope=self.scope).get(pk=obj.pk)
+        return Response(RefundSerializer(fresh, context={"scope": self.scope}).data)
 
 
 # --- refund policies ---------------------------------------------------------------------------------------------
-class RefundPolicyListView(ScopeGuard, generics.ListAPIView):  # type: ignore[type-arg]
-    serializer_class = RefundPolicySerializer
-    pagination_class = None
-
-    def select(self, scope: Scope) -> QuerySet[Any]:
-        return selectors.policy_list(scope=scope)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="Refund policies: the city's default and the districts' overrides",
         description=(
             "Before the first session the whole course fee is refunded. After it, `after_start` decides: "
@@ -413,11 +418,8 @@ class RefundPolicyListView(ScopeGuard, generics.ListAPIView):  # type: ignore[ty
             "`no_refund_after` of the sessions are held, no course fee is refunded. `approval_after_start` sends "
             "refunds after the start to the school first. A district without its own policy follows the city's."
         ),
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
+    ),
+    post=extend_schema(
         summary="Set the refund policy of the city (its default) or of a district (its override)",
         description=(
             "The city bureau for the city, a district bureau for its own district. Codes: `invalid_rule`, "
@@ -425,17 +427,22 @@ class RefundPolicyListView(ScopeGuard, generics.ListAPIView):  # type: ignore[ty
         ),
         request=PolicySetSerializer,
         responses={200: RefundPolicySerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND},
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        v = parsed(request, PolicySetSerializer)
-        region = selectors.policy_region_named(scope=self.scope, code=v.get("region"))
-        policy = refunds.policy_set(
-            actor=request.user,
+    ),
+)
+class RefundPolicyListView(RegionalStandardView):
+    serializer_class = RefundPolicySerializer
+    input_serializer = PolicySetSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.policy_list(scope=scope)
+
+    def save(self, *, region: Region, values: dict[str, Any], now: datetime) -> RefundPolicy:
+        return refunds.policy_set(
+            actor=self.request.user,
             region=region,
-            after_start=v["after_start"],
-            tiers=[dict(t) for t in v["tiers"]],
-            no_refund_after=v["no_refund_after"],
-            approval_after_start=v["approval_after_start"],
-            now=clock.now(),
+            after_start=values["after_start"],
+            tiers=[dict(t) for t in values["tiers"]],
+            no_refund_after=values["no_refund_after"],
+            approval_after_start=values["approval_after_start"],
+            now=now,
         )
-        return Response(RefundPolicySerializer(policy).data)

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from kehou.core import clock
 from kehou.core.api import ScopedReadOnlyViewSet, query_int
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError, NotFound, error_response
 from kehou.core.scope import Scope
 
@@ -100,15 +101,15 @@ class NotifyView(APIView):
         except ValueError:
             declared = 0
         if declared > NOTIFY_MAX_BYTES:
-            return error_response("body_too_large", _("The request body is too large."), 413)
+            return error_response(ErrorCode.BODY_TOO_LARGE, _("The request body is too large."), 413)
         body = raw.read(NOTIFY_MAX_BYTES + 1)
         if len(body) > NOTIFY_MAX_BYTES:
-            return error_response("body_too_large", _("The request body is too large."), 413)
+            return error_response(ErrorCode.BODY_TOO_LARGE, _("The request body is too large."), 413)
         try:
             received = notification_receive(channel=channel, headers=raw.headers, body=body, now=clock.now())
         except ImproperlyConfigured:
             log.warning("payment notification for channel %s: the channel is not configured", channel)
-            return error_response("channel_not_configured", _("This payment channel is not configured."), 503)
+            return error_response(ErrorCode.CHANNEL_NOT_CONFIGURED, _("This payment channel is not configured."), 503)
         except KehouError as exc:
             return error_response(exc.code, exc.message, exc.status, exc.fields)
         ack = received.ack

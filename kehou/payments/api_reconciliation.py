@@ -20,8 +20,9 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kehou.core import clock
+from kehou.core import clock, uploads
 from kehou.core.api import ERRORS, NOT_FOUND, ScopedObjectView, ScopedReadOnlyViewSet, parsed
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.excel import XLSX_MIME
 from kehou.core.scope import Scope
@@ -153,7 +154,8 @@ class ReconciliationViewSet(ScopedReadOnlyViewSet):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if request.method == "POST":
-            _refuse_oversized(request._request)  # before authentication may read the body
+            # before authentication may read the body
+            uploads.refuse_oversized(request._request, limit=BILL_MAX_BYTES, slack=MULTIPART_SLACK)
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -191,7 +193,7 @@ class ReconciliationViewSet(ScopedReadOnlyViewSet):
         scope = self.scope
         if not scope.everything:
             raise KehouError(
-                _("Only the city bureau reconciles the channels' bills."), code="not_city_admin", status=403
+                _("Only the city bureau reconciles the channels' bills."), code=ErrorCode.NOT_CITY_ADMIN, status=403
             )
         upload = v.get("file")
         content = upload.read() if upload is not None else None
@@ -202,20 +204,6 @@ class ReconciliationViewSet(ScopedReadOnlyViewSet):
         items = recon_selectors.reconciliation_items(scope=scope, reconciliation=fresh)
         body = ReconciliationDetailSerializer(fresh, context={"items": items}).data
         return Response(body, status=status.HTTP_201_CREATED)
-
-
-def _refuse_oversized(request: Any) -> None:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > BILL_MAX_BYTES + MULTIPART_SLACK:
-        raise KehouError(
-            _("The file is larger than %(mb).0f MB.") % {"mb": BILL_MAX_BYTES / 1024 / 1024},
-            code="file_too_large",
-            status=413,
-            fields={"max_bytes": BILL_MAX_BYTES},
-        )
 
 
 class ReconciliationExportView(ScopedObjectView):

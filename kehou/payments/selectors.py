@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from kehou.core.errors import Conflict, KehouError, NotFound
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import Conflict, NotFound
 from kehou.core.scope import Scope
-from kehou.orgs.models import Region
 
 from .channels import enabled_channels
 from .models import Channel, ChannelNotification, Order, PaymentAttempt, Refund, RefundPolicy
@@ -146,7 +146,9 @@ def refund_quote(*, order: Order, now: datetime) -> Any:
     from .services.refunds import quote
 
     if order.status != Order.Status.PAID:
-        raise Conflict(_("Only a paid order can be refunded."), code="order_not_paid", fields={"status": order.status})
+        raise Conflict(
+            _("Only a paid order can be refunded."), code=ErrorCode.ORDER_NOT_PAID, fields={"status": order.status}
+        )
     return quote(order, now=now)
 
 
@@ -242,23 +244,6 @@ def policy_list(*, scope: Scope) -> QuerySet[RefundPolicy]:
     """The refund policies (reference data every signed-in role reads): the city's default first, then the
     districts' overrides by code."""
     return scope.filter(RefundPolicy.objects.select_related("region")).order_by("region__kind", "region__code")
-
-
-def policy_region_named(*, scope: Scope, code: str | None) -> Region:
-    """The region a policy is set for: the one named by code, else the city for the city bureau or the caller's
-    own district when they administer exactly one. (Who may set it is the service's check.)"""
-    if code:
-        region = Region.objects.filter(code=code).first()
-        if region is None:
-            raise KehouError(_("No such region."), code="unknown_region", fields={"region": code})
-        return region
-    if scope.everything:
-        city = Region.objects.filter(kind=Region.Kind.CITY).first()
-        if city is not None:
-            return city
-    if len(scope.district_ids) == 1:
-        return Region.objects.get(pk=next(iter(scope.district_ids)))
-    raise KehouError(_("Name the region."), code="region_required", fields={"region": None})
 
 
 # --- channels ----------------------------------------------------------------------------------------------------

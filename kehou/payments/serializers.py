@@ -11,13 +11,18 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kehou.catalog.serializers_admin import NamedRefSerializer as RefSerializer
-from kehou.catalog.serializers_admin import RegionRefSerializer, SchoolRefSerializer
-from kehou.catalog.serializers_submit import StrictIntegerField
 from kehou.core.api import MAX_ID
-from kehou.core.serializers import StrictSerializer
+from kehou.core.error_codes import ErrorCode
+from kehou.core.serializers import NamedRefSerializer as RefSerializer
+from kehou.core.serializers import (
+    SchoolRefSerializer,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictSerializer,
+    local_time,
+)
 from kehou.enrolment.selectors import shown_pupil_name
-from kehou.enrolment.serializers import StrictBooleanField, local_time
+from kehou.orgs.serializers import RegionRefSerializer
 
 from .models import Channel, ChannelNotification, Order, OrderLine, PaymentAttempt, Refund, RefundPolicy
 from .selectors import State, order_state
@@ -96,7 +101,7 @@ class PolicySetSerializer(StrictSerializer):
 
     def validate_tiers(self, value: Any) -> Any:
         if len(value) > 20:
-            raise serializers.ValidationError("At most 20 tiers.", code="max_length")
+            raise serializers.ValidationError("At most 20 tiers.", code=ErrorCode.MAX_LENGTH)
         return value
 
 

@@ -9,10 +9,11 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from kehou.core import clock
+from kehou.core.error_codes import ErrorCode
 
 
 class TokenError(exceptions.AuthenticationFailed):
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: ErrorCode) -> None:
         super().__init__(detail=message, code=code)
 
 
@@ -29,17 +30,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower():
             return None
         if len(parts) != 2:
-            raise TokenError(_("Malformed Authorization header."), "token_malformed")
+            raise TokenError(_("Malformed Authorization header."), ErrorCode.TOKEN_MALFORMED)
         token = token_lookup(parts[1])
         now = clock.now()
         if token is None:
-            raise TokenError(_("The token is not valid."), "token_invalid")
+            raise TokenError(_("The token is not valid."), ErrorCode.TOKEN_INVALID)
         if token.revoked_at is not None:
-            raise TokenError(_("The token has been revoked."), "token_revoked")
+            raise TokenError(_("The token has been revoked."), ErrorCode.TOKEN_REVOKED)
         if token.expires_at <= now:
-            raise TokenError(_("The token has expired."), "token_expired")
+            raise TokenError(_("The token has expired."), ErrorCode.TOKEN_EXPIRED)
         if not token.user.is_active:
-            raise TokenError(_("The account is disabled."), "account_disabled")
+            raise TokenError(_("The account is disabled."), ErrorCode.ACCOUNT_DISABLED)
         token_touch(token=token, now=now)
         return token.user, token
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kehou.core.roles import Role
 from kehou.core.scope import ScopeSpec
 
 from .validators import validate_student_number_check
@@ -39,17 +40,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
-
-
-class Role(models.TextChoices):
-    SUPERUSER = "superuser", _("Platform superuser")
-    CITY_ADMIN = "city_admin", _("City bureau")
-    DISTRICT_ADMIN = "district_admin", _("District bureau")
-    SCHOOL_ADMIN = "school_admin", _("School")
-    TEACHER = "teacher", _("Teacher")
-    PARENT = "parent", _("Parent")
-    OPERATOR_STAFF = "operator_staff", _("Operator")
-    EXPERT = "expert", _("Expert")
 
 
 class RoleAssignment(models.Model):

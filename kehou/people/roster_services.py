@@ -24,9 +24,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
-from kehou.core.errors import Conflict, KehouError, NotFound
-from kehou.core.scope import scope_for
+from kehou.core import audit, permissions, uploads
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import Conflict, KehouError
 
 from . import roster
 from .models import Guardian, Pupil, Role, RoleAssignment, User
@@ -42,7 +43,7 @@ T = TypeVar("T")
 class RosterInvalid(KehouError):
     """At least one row has an error: nothing was imported. ``report`` lists every problem."""
 
-    code = "roster_invalid"
+    code = ErrorCode.ROSTER_INVALID
     status = 400
 
     def __init__(self, report: RosterReport) -> None:
@@ -63,8 +64,7 @@ def roster_import(*, actor: Any, school: Any, file: Any, now: datetime) -> Roste
     Raises NotFound (not that school's admin), RosterFileError (file-level: not_xlsx, file_too_large,
     too_many_rows, bad_header, empty_file), RosterInvalid (row errors), Conflict (a concurrent change).
     """
-    if school.pk not in scope_for(actor).school_ids:
-        raise NotFound(_("Not found."))
+    permissions.require_in_school(actor, school_id=school.pk)
     filename = os.path.basename(str(getattr(file, "name", "") or "").replace("\\", "/"))[:200]
     report = RosterReport(filename=filename)
     try:
@@ -95,29 +95,14 @@ def roster_import(*, actor: Any, school: Any, file: Any, now: datetime) -> Roste
         log.warning("roster import conflict: school=%s: %s", school.pk, exc)
         raise Conflict(
             _("Someone else changed the same pupils or accounts at the same time. Upload the file again."),
-            code="roster_conflict",
+            code=ErrorCode.ROSTER_CONFLICT,
         ) from exc
     report.imported = True
     return report
 
 
 def _read_limited(file: Any) -> bytes:
-    limit = settings.KEHOU_ROSTER_MAX_BYTES
-    too_large = RosterFileError(
-        _("The file is larger than %(mb).1f MB.") % {"mb": limit / 1024 / 1024},
-        code="file_too_large",
-        status=413,
-        fields={"max_bytes": limit},
-    )
-    size = getattr(file, "size", None)
-    if size is not None and size > limit:
-        raise too_large
-    if hasattr(file, "seek"):
-        file.seek(0)
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        raise too_large
-    return bytes(data)
+    return uploads.read_limited(file, limit=settings.KEHOU_ROSTER_MAX_BYTES, error_class=RosterFileError)
 
 
 def _write(*, actor: Any, school: Any, rows: list[RosterRow], report: RosterReport, now: datetime) -> None:
@@ -261,7 +246,7 @@ def _write(*, actor: Any, school: Any, rows: list[RosterRow], report: RosterRepo
     report.unchanged = len(rows) - report.created - report.updated
     audit.record(
         actor=actor,
-        action="roster.imported",
+        action=AuditAction.ROSTER_IMPORTED,
         obj=school,
         now=now,
         school_id=school.pk,

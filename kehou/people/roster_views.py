@@ -25,41 +25,24 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kehou.core import clock
+from kehou.core import clock, uploads
 from kehou.core.api import ScopeGuard
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.excel import XLSX_MIME
+from kehou.core.pages import ScopedDetailPage
 from kehou.core.scope import Scope
 from kehou.orgs.models import School
-from kehou.portal.pages import ScopedDetailPage
 
 from . import roster
 from .roster import RosterFileError, RosterReport
 from .roster_services import RosterInvalid, roster_import
-
-MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around the file
 
 
 def _own_school(scope: Scope, school: School) -> School:
     if school.pk not in scope.school_ids:
         raise Http404
     return school
-
-
-def _refuse_oversized(request: HttpRequest) -> None:
-    """Refuse a body that cannot hold an acceptable file, before anything reads it."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = settings.KEHOU_ROSTER_MAX_BYTES
-    if length > limit + MULTIPART_SLACK:
-        raise RosterFileError(
-            _("The file is larger than %(mb).1f MB.") % {"mb": limit / 1024 / 1024},
-            code="file_too_large",
-            status=413,
-            fields={"max_bytes": limit},
-        )
 
 
 def _template_response(school: School) -> HttpResponse:
@@ -83,7 +66,7 @@ class RosterPage(_OwnSchoolPage):
     """Upload form; after a POST, the report (counts, or every problem row by row with errors highlighted)."""
 
     title = gettext_lazy("Import pupils and guardians")
-    template_name = "portal/roster.html"
+    template_name = "people/roster.html"
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
         return {
@@ -99,10 +82,10 @@ class RosterPage(_OwnSchoolPage):
         status = 200
         report: RosterReport | None = None
         try:
-            _refuse_oversized(request)
+            uploads.refuse_oversized(request, limit=settings.KEHOU_ROSTER_MAX_BYTES, error_class=RosterFileError)
             upload = request.FILES.get("file")
             if upload is None:
-                raise KehouError(_("Choose an .xlsx file to upload."), code="missing_file")
+                raise KehouError(_("Choose an .xlsx file to upload."), code=ErrorCode.MISSING_FILE)
             report = roster_import(actor=request.user, school=school, file=upload, now=clock.now())
         except RosterInvalid as exc:
             report, status = exc.report, exc.status
@@ -206,7 +189,9 @@ class RosterImportView(_OwnSchoolAPIView):
     parser_classes = [MultiPartParser]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        _refuse_oversized(request._request)  # before authentication may read the body
+        uploads.refuse_oversized(
+            request._request, limit=settings.KEHOU_ROSTER_MAX_BYTES, error_class=RosterFileError
+        )  # before authentication may read the body
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -238,7 +223,7 @@ class RosterImportView(_OwnSchoolAPIView):
         school = self.get_school()
         upload = request.FILES.get("file")
         if upload is None:
-            raise KehouError(_("Attach the .xlsx file as the form field “file”."), code="missing_file")
+            raise KehouError(_("Attach the .xlsx file as the form field “file”."), code=ErrorCode.MISSING_FILE)
         report = roster_import(actor=request.user, school=school, file=upload, now=clock.now())
         return Response(report.as_dict())
 

@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.notify import sms
 
@@ -23,17 +25,17 @@ from .models import ApiToken, Role, RoleAssignment, SmsCode, User
 
 
 class LoginFailed(KehouError):
-    code = "invalid_credentials"
+    code = ErrorCode.INVALID_CREDENTIALS
     status = 401
 
 
 class AccountLocked(KehouError):
-    code = "account_locked"
+    code = ErrorCode.ACCOUNT_LOCKED
     status = 423
 
 
 class SmsRateLimited(KehouError):
-    code = "sms_rate_limited"
+    code = ErrorCode.SMS_RATE_LIMITED
     status = 429
 
 
@@ -74,7 +76,7 @@ def _register_failure(*, user: User, now: datetime) -> None:
         if locked:
             audit.record(
                 actor=None,
-                action="account.locked",
+                action=AuditAction.ACCOUNT_LOCKED,
                 obj=user,
                 now=now,
                 after={"locked_for_seconds": settings.KEHOU_LOGIN_LOCKOUT_SECONDS},
@@ -142,7 +144,7 @@ def login_with_sms_code(*, phone: str, code: str, now: datetime) -> User:
             SmsCode.objects.filter(pk=sms_code.pk).update(used_at=now)
             User.objects.filter(pk=user.pk).update(last_login=now, failed_login_count=0, locked_until=None)
     if not matched or user is None:
-        raise LoginFailed(_("The code is wrong or has expired."), code="invalid_sms_code")
+        raise LoginFailed(_("The code is wrong or has expired."), code=ErrorCode.INVALID_SMS_CODE)
     return user
 
 
@@ -165,7 +167,7 @@ def token_issue(*, user: User, now: datetime) -> IssuedToken:
         )
         audit.record(
             actor=user,
-            action="token.issued",
+            action=AuditAction.TOKEN_ISSUED,
             obj=token,
             now=now,
             object_repr=f"{token.prefix}…",
@@ -194,7 +196,9 @@ def token_revoke(*, actor: User, token: ApiToken, now: datetime) -> None:
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
         if updated:
-            audit.record(actor=actor, action="token.revoked", obj=token, now=now, object_repr=f"{token.prefix}…")
+            audit.record(
+                actor=actor, action=AuditAction.TOKEN_REVOKED, obj=token, now=now, object_repr=f"{token.prefix}…"
+            )
 
 
 # --- accounts and roles ---------------------------------------------------------------------------
@@ -224,7 +228,11 @@ def user_create(
     with transaction.atomic():
         user.save()
         audit.record(
-            actor=actor, action="user.created", obj=user, now=now, after={"username": username, "full_name": full_name}
+            actor=actor,
+            action=AuditAction.USER_CREATED,
+            obj=user,
+            now=now,
+            after={"username": username, "full_name": full_name},
         )
     return user
 
@@ -233,7 +241,7 @@ def role_grant(
     *, actor: Any, user: User, role: str, now: datetime, district: Any = None, school: Any = None, operator: Any = None
 ) -> RoleAssignment:
     if role not in Role.values:
-        raise KehouError(_("Unknown role."), code="unknown_role", fields={"role": role})
+        raise KehouError(_("Unknown role."), code=ErrorCode.UNKNOWN_ROLE, fields={"role": role})
     assignment = RoleAssignment(
         user=user, role=role, district=district, school=school, operator=operator, granted_at=now
     )
@@ -242,7 +250,7 @@ def role_grant(
         assignment.save()
         audit.record(
             actor=actor,
-            action="role.granted",
+            action=AuditAction.ROLE_GRANTED,
             obj=assignment,
             now=now,
             school_id=getattr(school, "pk", None),

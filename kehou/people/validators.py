@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kehou.core.error_codes import ErrorCode
+
 _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 
 
@@ -19,7 +21,7 @@ def id_check_digit(body17: str) -> str:
 def validate_student_number_check(value: str) -> None:
     """A ``G`` student number embeds an identity number, whose check character must be right."""
     if len(value) == 19 and value[0] == "G" and value[1:18].isdigit() and id_check_digit(value[1:18]) != value[18]:
-        raise ValidationError(_("The check digit of the student number is wrong."), code="bad_check_digit")
+        raise ValidationError(_("The check digit of the student number is wrong."), code=ErrorCode.BAD_CHECK_DIGIT)
 
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z

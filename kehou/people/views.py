@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kehou.core.api import parse_id
+from kehou.core.pages import ScopedDetailPage, ScopedListPage
 from kehou.core.scope import Scope
+from kehou.core.templatetags.kehou_ui import grade_name
 from kehou.orgs import selectors as org_selectors
 from kehou.orgs.models import School
-from kehou.portal.pages import ScopedDetailPage, ScopedListPage
-from kehou.portal.templatetags.kehou_ui import grade_name
 
 from . import selectors
 from .models import Pupil, TeacherProfile
@@ -90,7 +90,7 @@ class PupilListPage(ScopedListPage):
 
 class PupilDetailPage(ScopedDetailPage):
     title = _("Pupil")
-    template_name = "portal/pupil_detail.html"
+    template_name = "people/pupil_detail.html"
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         return Pupil.objects.select_related("school", "school__district").prefetch_related("guardians__user")
@@ -144,3 +144,17 @@ class TeacherListPage(ScopedListPage):
                 "value": self.request.GET.get("kind", ""),
             },
         ]
+
+
+class SchoolDetailPage(ScopedDetailPage):
+    title = _("School")
+    template_name = "orgs/school_detail.html"
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return School.objects.select_related("district")
+
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        return {
+            "classes": selectors.school_class_summary(scope=self.scope, school_id=obj.pk),
+            "can_manage": obj.pk in self.scope.school_ids,
+        }

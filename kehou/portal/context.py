@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kehou.core.roles import Role
 from kehou.core.scope import scope_for
 
 
@@ -41,6 +42,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Reconciliation"), reverse("portal:reconciliations")))
         nav.append((_("Escrow ledger"), reverse("portal:ledger")))
         nav.append((_("Payment alerts"), reverse("portal:payment-notifications") + "?alert=yes"))
+        nav.append((_("Failed tasks"), reverse("portal:failed-tasks")))
     if scope.everything or scope.district_ids:
         nav.append((_("Review"), reverse("portal:review")))
     if scope.everything or scope.district_ids or scope.school_ids:
@@ -57,9 +59,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
 def _outside_teacher(user: Any, scope: Any) -> bool:
     """An outside teacher (社会资源师资) submits their own courses and dossier."""
-    if "teacher" not in scope.roles:
+    if Role.TEACHER not in scope.roles:
         return False
-    from kehou.catalog.selectors_submit import is_outside_teacher
+    from kehou.catalog.selectors import is_outside_teacher
 
     return is_outside_teacher(user)
 

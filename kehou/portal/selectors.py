@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import groupby
 from typing import Any
 
 from django.db.models import Count, F, Q
 
+from kehou.core.pages import grades_of
 from kehou.core.scope import Scope
 from kehou.orgs import selectors as org_selectors
 from kehou.orgs.models import School
@@ -20,15 +20,6 @@ def _school_totals(schools: list[Any]) -> dict[str, int]:
         "joined": sum(1 for s in schools if s.joined_at),
         "pupils": sum(s.pupil_count for s in schools),
     }
-
-
-def grades_of(classes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Group a school's class summary (rows of grade, class_name, pupils) by grade, with a pupil count per grade."""
-    grades = []
-    for grade, rows in groupby(classes, key=lambda c: c["grade"]):
-        members = list(rows)
-        grades.append({"grade": grade, "classes": members, "pupils": sum(c["pupils"] for c in members)})
-    return grades
 
 
 def role_labels(*, user: Any) -> list[str]:

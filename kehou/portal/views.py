@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehou.core import clock
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError, error_response
+from kehou.core.pages import ScopedPage
 from kehou.core.scope import scope_for
 from kehou.people import services as people_services
 
 from . import selectors
 from .forms import PasswordLoginForm, SmsLoginForm
-from .pages import ScopedPage
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -57,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def sms_send_view(request: HttpRequest) -> HttpResponse:
     form = SmsLoginForm(request.POST, prefix="sms")
     if not form.is_valid():
-        return error_response("invalid_phone", _("Enter a mainland mobile number of 11 digits."), 400)
+        return error_response(ErrorCode.INVALID_PHONE, _("Enter a mainland mobile number of 11 digits."), 400)
     try:
         people_services.sms_code_send(phone=form.cleaned_data["phone"], now=clock.now())
     except KehouError as exc:
@@ -111,11 +112,11 @@ home_view = HomePage.as_view()
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return error_response("not_found", _("Not found."), 404)
-    return render(request, "portal/error.html", {"title": _("Not found"), "code": 404}, status=404)
+        return error_response(ErrorCode.NOT_FOUND, _("Not found."), 404)
+    return render(request, "core/error.html", {"title": _("Not found"), "code": 404}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return error_response("server_error", _("Something went wrong on our side."), 500)
-    return render(request, "portal/error.html", {"title": _("Server error"), "code": 500}, status=500)
+        return error_response(ErrorCode.SERVER_ERROR, _("Something went wrong on our side."), 500)
+    return render(request, "core/error.html", {"title": _("Server error"), "code": 500}, status=500)

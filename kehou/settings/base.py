@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kehou.payments",
     "kehou.notify",
     "kehou.portal",
+    "kehou.demo",
 ]
 
 MIDDLEWARE = [
@@ -201,7 +202,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kehou.core.openapi.KehouAutoSchema",
+    "DEFAULT_METADATA_CLASS": "kehou.core.metadata.KehouMetadata",
     "EXCEPTION_HANDLER": "kehou.core.errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": [],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

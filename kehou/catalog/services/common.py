@@ -4,7 +4,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kehou.core.errors import Forbidden, KehouError, NotFound
+from kehou.core import permissions
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import KehouError
 from kehou.core.scope import Scope, scope_for
 from kehou.orgs.models import Region
 
@@ -15,17 +17,11 @@ def scope_of(actor: Any) -> Scope:
 
 def require_region_admin(actor: Any, region: Region) -> Scope:
     """The city bureau acts for the city library; a district bureau for its own district library."""
-    scope = scope_of(actor)
-    if region.is_city:
-        if not scope.everything:
-            raise Forbidden(_("Only the city bureau may do this for the city library."), code="not_city_admin")
-    elif not (scope.everything or region.pk in scope.district_ids):
-        raise NotFound(_("Not found."))
-    return scope
+    return permissions.require_region_admin(actor, region_id=region.pk, is_city=region.is_city)
 
 
 def city_region() -> Region:
     region = Region.objects.filter(kind=Region.Kind.CITY).first()
     if region is None:
-        raise KehouError(_("The city is not set up."), code="no_city")
+        raise KehouError(_("The city is not set up."), code=ErrorCode.NO_CITY)
     return region

@@ -10,7 +10,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
+from kehou.core import audit, permissions
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError, NotFound
 from kehou.orgs.models import Region, School
 
@@ -40,12 +42,14 @@ def _require_active(entry: LibraryEntry) -> None:
     while pk is not None:
         current = LibraryEntry.objects.select_for_update().only("status", "upstream_id").get(pk=pk)
         if current.status != LibraryEntry.Status.ACTIVE:
-            raise Conflict(_("This entry is not active."), code="entry_not_active", fields={"status": current.status})
+            raise Conflict(
+                _("This entry is not active."), code=ErrorCode.ENTRY_NOT_ACTIVE, fields={"status": current.status}
+            )
         pk = current.upstream_id
 
 
 def _add_downstream(
-    *, actor: Any, upstream: LibraryEntry, now: datetime, action: str, already: str, **binding: Any
+    *, actor: Any, upstream: LibraryEntry, now: datetime, action: AuditAction, already: str, **binding: Any
 ) -> LibraryEntry:
     """Copy an active entry one level down (a district adopts, a school picks), file it with the city, audit it."""
     with transaction.atomic():
@@ -56,7 +60,7 @@ def _add_downstream(
                     item=upstream.item, upstream=upstream, added_at=now, status_changed_at=now, **binding
                 )
         except IntegrityError as exc:
-            raise Conflict(already, code="already_in_library") from exc
+            raise Conflict(already, code=ErrorCode.ALREADY_IN_LIBRARY) from exc
         filing = _file(entry=entry, change=Filing.Change.ADDED, actor=actor, now=now)
         audit.record(
             actor=actor,
@@ -75,10 +79,10 @@ def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now
 
     A district with its own fee standard adopts only courses whose fee lies within it."""
     if district.is_city:
-        raise KehouError(_("Only a district adopts from the city library."), code="not_a_district")
+        raise KehouError(_("Only a district adopts from the city library."), code=ErrorCode.NOT_A_DISTRICT)
     require_region_admin(actor, district)
     if city_entry.level != LibraryEntry.Level.CITY:
-        raise KehouError(_("A district adopts from the city library only."), code="not_a_city_entry")
+        raise KehouError(_("A district adopts from the city library only."), code=ErrorCode.NOT_A_CITY_ENTRY)
     item = city_entry.item
     if item.kind == Submission.Kind.COURSE and item.version.fee_per_hour_fen is not None:
         check_fee(district, item.category, item.version.fee_per_hour_fen)
@@ -86,7 +90,7 @@ def library_adopt(*, actor: Any, district: Region, city_entry: LibraryEntry, now
         actor=actor,
         upstream=city_entry,
         now=now,
-        action="library.adopted",
+        action=AuditAction.LIBRARY_ADOPTED,
         already=_("The district library already has this entry."),
         level=LibraryEntry.Level.DISTRICT,
         region=district,
@@ -111,14 +115,14 @@ def library_pick(*, actor: Any, school: School, entry: LibraryEntry, now: dateti
             _("Your school may only pick from the city library.")
             if level == LibraryEntry.Level.CITY
             else _("Your school may only pick from its own district's library."),
-            code="entry_not_available",
+            code=ErrorCode.ENTRY_NOT_AVAILABLE,
             fields={"entry": entry.pk},
         )
     return _add_downstream(
         actor=actor,
         upstream=entry,
         now=now,
-        action="library.picked",
+        action=AuditAction.LIBRARY_PICKED,
         already=_("The school library already has this entry."),
         level=LibraryEntry.Level.SCHOOL,
         school=school,
@@ -127,10 +131,8 @@ def library_pick(*, actor: Any, school: School, entry: LibraryEntry, now: dateti
 
 
 def _require_entry_admin(actor: Any, entry: LibraryEntry) -> None:
-    scope = scope_of(actor)
     if entry.level == LibraryEntry.Level.SCHOOL:
-        if entry.school_id not in scope.school_ids:
-            raise NotFound(_("Not found."))
+        permissions.require_in_school(actor, school_id=entry.school_id)  # type: ignore[arg-type]
     else:
         require_region_admin(actor, entry.region)  # type: ignore[arg-type]
 
@@ -140,16 +142,16 @@ def library_set_status(*, actor: Any, entry: LibraryEntry, status: str, reason: 
     derived from the whole chain, see selectors.usable_entries). Returns how many downstream entries it affects.
     A withdrawn entry cannot be reactivated."""
     if status not in LibraryEntry.Status.values:
-        raise KehouError(_("Unknown status."), code="invalid_status", fields={"status": status})
+        raise KehouError(_("Unknown status."), code=ErrorCode.INVALID_STATUS, fields={"status": status})
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required")
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED)
     _require_entry_admin(actor, entry)
     with transaction.atomic():
         current = LibraryEntry.objects.select_for_update().get(pk=entry.pk)
         if current.status == status:
-            raise Conflict(_("The entry already has this status."), code="status_unchanged")
+            raise Conflict(_("The entry already has this status."), code=ErrorCode.STATUS_UNCHANGED)
         if current.status == LibraryEntry.Status.WITHDRAWN:
-            raise Conflict(_("A withdrawn entry cannot change again."), code="entry_withdrawn")
+            raise Conflict(_("A withdrawn entry cannot change again."), code=ErrorCode.ENTRY_WITHDRAWN)
         LibraryEntry.objects.filter(pk=current.pk).update(status=status, status_changed_at=now)
         LibraryEntryEvent.objects.create(
             entry=current,
@@ -164,7 +166,7 @@ def library_set_status(*, actor: Any, entry: LibraryEntry, status: str, reason: 
         affected = downstream_count(current)
         audit.record(
             actor=actor,
-            action="library.status_changed",
+            action=AuditAction.LIBRARY_STATUS_CHANGED,
             obj=current,
             now=now,
             school_id=current.school_id,
@@ -195,10 +197,10 @@ def filing_acknowledge(*, actor: Any, filing: Filing, now: datetime) -> Filing:
         if not Filing.objects.filter(pk=filing.pk, status=Filing.Status.FILED).update(
             status=Filing.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor
         ):
-            raise Conflict(_("Already acknowledged."), code="already_acknowledged")
+            raise Conflict(_("Already acknowledged."), code=ErrorCode.ALREADY_ACKNOWLEDGED)
         audit.record(
             actor=actor,
-            action="filing.acknowledged",
+            action=AuditAction.FILING_ACKNOWLEDGED,
             obj=filing,
             now=now,
             school_id=filing.school_id,

@@ -23,7 +23,9 @@ from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
+from kehou.core import audit, uploads
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
 from kehou.people.models import TeacherProfile
 
@@ -98,30 +100,15 @@ def may_submit_for(actor: Any, submission: Submission) -> bool:
     ).exists()
 
 
-def _chunks(uploaded_file: Any) -> Any:
-    if hasattr(uploaded_file, "chunks"):
-        yield from uploaded_file.chunks()
-        return
-    while chunk := uploaded_file.read(64 * 1024):
-        yield chunk
-
-
 def _read_checked(uploaded_file: Any, limit: int) -> tuple[IO[bytes], FileType, str, int]:
     """Copy the upload into a temporary file while checking its type, size and hash."""
-    declared = getattr(uploaded_file, "size", None)
-    if isinstance(declared, int) and declared > limit:
-        raise _too_large(limit)
-    if hasattr(uploaded_file, "seek"):
-        uploaded_file.seek(0)
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - returned to the caller
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
-        for chunk in _chunks(uploaded_file):
+        for chunk in uploads.chunks(uploaded_file, limit=limit):
             size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
             digest.update(chunk)
@@ -130,7 +117,7 @@ def _read_checked(uploaded_file: Any, limit: int) -> tuple[IO[bytes], FileType, 
         if file_type is None:
             raise KehouError(
                 _("Upload a PDF, PNG or JPEG file. The file's content is checked, not its name."),
-                code="invalid_file_type",
+                code=ErrorCode.INVALID_FILE_TYPE,
                 fields={"file": [{"code": "invalid_file_type", "message": _("Not a PDF, PNG or JPEG file.")}]},
             )
     except BaseException:
@@ -140,26 +127,17 @@ def _read_checked(uploaded_file: Any, limit: int) -> tuple[IO[bytes], FileType, 
     return spool, file_type, digest.hexdigest(), size
 
 
-def _too_large(limit: int) -> KehouError:
-    return KehouError(
-        _("The file is larger than %(mb).0f MB.") % {"mb": limit / 1024 / 1024},
-        code="file_too_large",
-        status=413,
-        fields={"max_bytes": limit},
-    )
-
-
 def proof_attach(*, actor: Any, version: SubmissionVersion, kind: str, uploaded_file: Any, now: datetime) -> ProofFile:
     """Attach a proof to the current version of a submitted or returned submission (the submitter side only)."""
     submission = version.submission
     if not may_submit_for(actor, submission):
         if scope_of(actor).may_see(submission):
-            raise Forbidden(_("Only the submitter may add proof files."), code="not_submitter")
+            raise Forbidden(_("Only the submitter may add proof files."), code=ErrorCode.NOT_SUBMITTER)
         raise NotFound(_("Not found."))
     if kind not in ProofFile.Kind.values:
         raise KehouError(
             _("Choose what the file proves."),
-            code="invalid_kind",
+            code=ErrorCode.INVALID_KIND,
             fields={"kind": [{"code": "invalid_choice", "message": _("Unknown kind of proof.")}]},
         )
     content, file_type, sha256, size = _read_checked(uploaded_file, max_bytes())
@@ -173,13 +151,13 @@ def proof_attach(*, actor: Any, version: SubmissionVersion, kind: str, uploaded_
             if version.number != locked.version_count:
                 raise Conflict(
                     _("Proofs can be added to the current version only."),
-                    code="not_current_version",
+                    code=ErrorCode.NOT_CURRENT_VERSION,
                     fields={"version": version.number, "current": locked.version_count},
                 )
             if locked.status not in OPEN_STATUSES:
                 raise Conflict(
                     _("Proofs can be added while the submission awaits review or has been returned."),
-                    code="not_open_for_proofs",
+                    code=ErrorCode.NOT_OPEN_FOR_PROOFS,
                     fields={"status": locked.status},
                 )
             stored_name = storage.save(f"proofs/{now:%Y/%m}/{uuid.uuid4().hex}.{file_type.extension}", File(content))
@@ -199,7 +177,7 @@ def proof_attach(*, actor: Any, version: SubmissionVersion, kind: str, uploaded_
             region = locked.library_region
             audit.record(
                 actor=actor,
-                action="proof.attached",
+                action=AuditAction.PROOF_ATTACHED,
                 obj=proof,
                 now=now,
                 school_id=locked.submitter_school_id,

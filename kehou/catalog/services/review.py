@@ -11,6 +11,8 @@ from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
 from kehou.people.models import ExpertProfile, Role, RoleAssignment
 
@@ -32,7 +34,7 @@ from .common import require_region_admin, scope_of
 
 
 class PanelUnfillable(KehouError):
-    code = "panel_unfillable"
+    code = ErrorCode.PANEL_UNFILLABLE
     status = 409
 
 
@@ -83,14 +85,14 @@ def panel_draw(
     if size is None:
         size = policy_for(region).panel_size
     if not 1 <= size <= 15:
-        raise KehouError(_("A panel has 1 to 15 experts."), code="invalid_panel_size", fields={"size": size})
+        raise KehouError(_("A panel has 1 to 15 experts."), code=ErrorCode.INVALID_PANEL_SIZE, fields={"size": size})
     seed = seed or draw.new_seed()
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Submission.Status.SUBMITTED:
             raise Conflict(
                 _("Only a submission awaiting review can get a panel."),
-                code="not_awaiting_review",
+                code=ErrorCode.NOT_AWAITING_REVIEW,
                 fields={"status": locked.status},
             )
         pool = eligible_pool(locked)
@@ -114,7 +116,9 @@ def panel_draw(
                     drawn_by=actor,
                 )
         except IntegrityError as exc:
-            raise Conflict(_("A panel is already being drawn for this submission."), code="panel_exists") from exc
+            raise Conflict(
+                _("A panel is already being drawn for this submission."), code=ErrorCode.PANEL_EXISTS
+            ) from exc
         order = draw.draw_order(seed, pool)
         PanelMember.objects.bulk_create(
             PanelMember(panel=panel, expert_id=expert_id, draw_position=i, joined_at=now)
@@ -123,7 +127,7 @@ def panel_draw(
         Submission.objects.filter(pk=locked.pk).update(status=Submission.Status.IN_REVIEW, updated_at=now)
         audit.record(
             actor=actor,
-            action="panel.drawn",
+            action=AuditAction.PANEL_DRAWN,
             obj=panel,
             now=now,
             school_id=locked.submitter_school_id,
@@ -149,16 +153,16 @@ def member_decline(*, actor: Any, member: PanelMember, reason: str, now: datetim
     if expert is None or member.expert_id != expert.pk:
         raise NotFound(_("Not found."))
     if not reason.strip():
-        raise KehouError(_("Give a reason for declining."), code="reason_required", fields={"reason": ""})
+        raise KehouError(_("Give a reason for declining."), code=ErrorCode.REASON_REQUIRED, fields={"reason": ""})
     with transaction.atomic():
         panel = Panel.objects.select_for_update().get(pk=member.panel_id)
         if panel.status != Panel.Status.OPEN:
-            raise Conflict(_("The panel is closed."), code="panel_closed")
+            raise Conflict(_("The panel is closed."), code=ErrorCode.PANEL_CLOSED)
         updated = PanelMember.objects.filter(pk=member.pk, status=PanelMember.Status.ACTIVE, score__isnull=True).update(
             status=PanelMember.Status.DECLINED, declined_at=now, decline_reason=reason.strip()[:200]
         )
         if not updated:
-            raise Conflict(_("You have already scored or declined."), code="cannot_decline")
+            raise Conflict(_("You have already scored or declined."), code=ErrorCode.CANNOT_DECLINE)
         order = draw.draw_order(panel.seed, panel.pool)
         used = panel.members.values_list("draw_position", flat=True)
         position = draw.next_position(order, used)
@@ -172,7 +176,7 @@ def member_decline(*, actor: Any, member: PanelMember, reason: str, now: datetim
         )
         audit.record(
             actor=actor,
-            action="panel.member_declined",
+            action=AuditAction.PANEL_MEMBER_DECLINED,
             obj=panel,
             now=now,
             school_id=panel.submission.submitter_school_id,
@@ -197,16 +201,16 @@ def panel_cancel(*, actor: Any, panel: Panel, reason: str, now: datetime) -> Pan
     them). Its seats and scores are kept as they were; the submission awaits review again, for a new round."""
     require_region_admin(actor, panel.region)
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required", fields={"reason": ""})
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED, fields={"reason": ""})
     with transaction.atomic():
         if not Panel.objects.filter(pk=panel.pk, status=Panel.Status.OPEN).update(status=Panel.Status.CANCELLED):
-            raise Conflict(_("The panel is closed."), code="panel_closed")
+            raise Conflict(_("The panel is closed."), code=ErrorCode.PANEL_CLOSED)
         Submission.objects.filter(pk=panel.submission_id, status=Submission.Status.IN_REVIEW).update(
             status=Submission.Status.SUBMITTED, updated_at=now
         )
         audit.record(
             actor=actor,
-            action="panel.cancelled",
+            action=AuditAction.PANEL_CANCELLED,
             obj=panel,
             now=now,
             school_id=panel.submission.submitter_school_id,
@@ -239,13 +243,13 @@ def score_submit(
         raise NotFound(_("Not found."))
     items = list(QualityItem.objects.all())
     if not items:
-        raise KehouError(_("The quality standards are not set up."), code="no_quality_standards")
+        raise KehouError(_("The quality standards are not set up."), code=ErrorCode.NO_QUALITY_STANDARDS)
     scores: dict[int, int] = {}
     errors: dict[str, Any] = {}
     if not isinstance(item_scores, dict):
         raise KehouError(
             _("The score sheet is not complete."),
-            code="invalid_score_sheet",
+            code=ErrorCode.INVALID_SCORE_SHEET,
             fields={"item_scores": [{"code": "not_a_mapping", "message": _("Scores by standard number.")}]},
         )
     if vetoed_items is None:
@@ -275,17 +279,17 @@ def score_submit(
     if not (comment or "").strip():
         errors["comment"] = [{"code": "required", "message": _("A comment is required.")}]
     if errors:
-        raise KehouError(_("The score sheet is not complete."), code="invalid_score_sheet", fields=errors)
+        raise KehouError(_("The score sheet is not complete."), code=ErrorCode.INVALID_SCORE_SHEET, fields=errors)
     total = score_total_bp(items, scores)
     with transaction.atomic():
         panel = Panel.objects.select_for_update().get(pk=member.panel_id)
         current = PanelMember.objects.get(pk=member.pk)
         if panel.status != Panel.Status.OPEN:
-            raise Conflict(_("The panel has decided; scores are closed."), code="panel_closed")
+            raise Conflict(_("The panel has decided; scores are closed."), code=ErrorCode.PANEL_CLOSED)
         if current.status != PanelMember.Status.ACTIVE:
-            raise Conflict(_("You declined this panel."), code="member_declined")
+            raise Conflict(_("You declined this panel."), code=ErrorCode.MEMBER_DECLINED)
         if Score.objects.filter(member=current).exists():
-            raise Conflict(_("You have already scored this submission."), code="already_scored")
+            raise Conflict(_("You have already scored this submission."), code=ErrorCode.ALREADY_SCORED)
         try:
             with transaction.atomic():
                 score = Score.objects.create(
@@ -297,10 +301,10 @@ def score_submit(
                     scored_at=now,
                 )
         except IntegrityError as exc:
-            raise Conflict(_("You have already scored this submission."), code="already_scored") from exc
+            raise Conflict(_("You have already scored this submission."), code=ErrorCode.ALREADY_SCORED) from exc
         audit.record(
             actor=actor,
-            action="panel.scored",
+            action=AuditAction.PANEL_SCORED,
             obj=panel,
             now=now,
             school_id=panel.submission.submitter_school_id,
@@ -340,20 +344,20 @@ def panel_decide(*, actor: Any, panel: Panel, now: datetime) -> Decision:
     with transaction.atomic():
         status_now = Panel.objects.values_list("status", flat=True).get(pk=panel.pk)
         if status_now == Panel.Status.DECIDED:
-            raise Conflict(_("This panel has already been decided."), code="already_decided")
+            raise Conflict(_("This panel has already been decided."), code=ErrorCode.ALREADY_DECIDED)
         if status_now != Panel.Status.OPEN:
-            raise Conflict(_("The panel is closed."), code="panel_closed")
+            raise Conflict(_("The panel is closed."), code=ErrorCode.PANEL_CLOSED)
         members = list(panel.members.filter(status=PanelMember.Status.ACTIVE).select_related("score"))
         missing = [m.pk for m in members if not hasattr(m, "score")]
         if missing or len(members) < panel.size:
             raise Conflict(
                 _("Not every panel member has scored."),
-                code="not_all_scored",
+                code=ErrorCode.NOT_ALL_SCORED,
                 fields={"waiting_for": len(missing) + max(0, panel.size - len(members))},
             )
         # The conditional UPDATE is the lock: only one decider moves the panel out of "open".
         if not Panel.objects.filter(pk=panel.pk, status=Panel.Status.OPEN).update(status=Panel.Status.DECIDED):
-            raise Conflict(_("This panel has already been decided."), code="already_decided")
+            raise Conflict(_("This panel has already been decided."), code=ErrorCode.ALREADY_DECIDED)
         totals = [m.score.total_bp for m in members]
         vetoes = [v for m in members for v in m.score.vetoed_items]
         outcome, mean, reasons = decision_rule(policy=policy_for(region), totals=totals, vetoes=vetoes)
@@ -372,7 +376,7 @@ def panel_decide(*, actor: Any, panel: Panel, now: datetime) -> Decision:
             entry = _admit(submission=submission, version_number=panel.version_number, now=now)
         audit.record(
             actor=actor,
-            action="panel.decided",
+            action=AuditAction.PANEL_DECIDED,
             obj=submission,
             now=now,
             school_id=submission.submitter_school_id,
@@ -424,14 +428,14 @@ def recusal_declare(
     """An expert declares a conflict of interest; later draws leave them out for that school, organisation or
     submission. (A seat already held is left with ``member_decline``.)"""
     expert = getattr(actor, "expert_profile", None)
-    if expert is None or "expert" not in scope_of(actor).roles:
-        raise Forbidden(_("Only experts declare recusals."), code="not_an_expert")
+    if expert is None or Role.EXPERT not in scope_of(actor).roles:
+        raise Forbidden(_("Only experts declare recusals."), code=ErrorCode.NOT_AN_EXPERT)
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required")
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED)
     if submission is not None and not scope_of(actor).may_see(submission):
         raise NotFound(_("Not found."))
     if school is None and organisation is None and submission is None:
-        raise KehouError(_("Name the school, organisation or submission."), code="recusal_without_target")
+        raise KehouError(_("Name the school, organisation or submission."), code=ErrorCode.RECUSAL_WITHOUT_TARGET)
     recusal = ExpertRecusal(
         expert=expert,
         school=school,
@@ -445,7 +449,7 @@ def recusal_declare(
         recusal.save()
         audit.record(
             actor=actor,
-            action="expert.recused",
+            action=AuditAction.EXPERT_RECUSED,
             obj=recusal,
             now=now,
             school_id=getattr(school, "pk", None),

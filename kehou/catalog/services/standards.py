@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError
 from kehou.orgs.models import Region
 
@@ -56,11 +58,11 @@ def fee_standard_set(
     amounts = {"min_fee_fen": min_fee_fen, "max_fee_fen": max_fee_fen, "teacher_pay_fen": teacher_pay_fen}
     errors = _whole_numbers(amounts, low=0, high=MAX_FEE_FEN)
     if errors:
-        raise KehouError(_("The fee standard is not valid."), code="invalid_fee_standard", fields=errors)
+        raise KehouError(_("The fee standard is not valid."), code=ErrorCode.INVALID_FEE_STANDARD, fields=errors)
     if min_fee_fen > max_fee_fen:
         raise KehouError(
             _("The lowest fee is above the highest fee."),
-            code="invalid_fee_range",
+            code=ErrorCode.INVALID_FEE_RANGE,
             fields={"min_fee_fen": min_fee_fen, "max_fee_fen": max_fee_fen},
         )
     if not region.is_city:
@@ -69,7 +71,7 @@ def fee_standard_set(
             raise KehouError(
                 _("A district's fee range must lie within the city's range of %(low)s to %(high)s fen.")
                 % {"low": city.min_fee_fen, "high": city.max_fee_fen},
-                code="outside_city_standard",
+                code=ErrorCode.OUTSIDE_CITY_STANDARD,
                 fields={"city_min_fee_fen": city.min_fee_fen, "city_max_fee_fen": city.max_fee_fen},
             )
     with transaction.atomic():
@@ -84,7 +86,7 @@ def fee_standard_set(
             except IntegrityError as exc:
                 raise Conflict(
                     _("This standard was set by someone else at the same moment; look at it and try again."),
-                    code="fee_standard_conflict",
+                    code=ErrorCode.FEE_STANDARD_CONFLICT,
                 ) from exc
         else:
             before = {
@@ -97,7 +99,7 @@ def fee_standard_set(
             standard = current
         audit.record(
             actor=actor,
-            action="fee_standard.set",
+            action=AuditAction.FEE_STANDARD_SET,
             obj=standard,
             now=now,
             district_id=_district_id(region),
@@ -110,12 +112,14 @@ def fee_standard_set(
 def fee_standard_clear(*, actor: Any, region: Region, category: Category, now: datetime) -> None:
     """Remove a district's own standard for a category: the city's applies again. The city's cannot be removed."""
     if region.is_city:
-        raise KehouError(_("The city's fee standard can be changed, not removed."), code="city_standard_required")
+        raise KehouError(
+            _("The city's fee standard can be changed, not removed."), code=ErrorCode.CITY_STANDARD_REQUIRED
+        )
     require_region_admin(actor, region)
     with transaction.atomic():
         current = FeeStandard.objects.select_for_update().filter(region=region, category=category).first()
         if current is None:
-            raise Conflict(_("This district has no standard of its own for this category."), code="no_override")
+            raise Conflict(_("This district has no standard of its own for this category."), code=ErrorCode.NO_OVERRIDE)
         before = {
             "min_fee_fen": current.min_fee_fen,
             "max_fee_fen": current.max_fee_fen,
@@ -123,7 +127,7 @@ def fee_standard_clear(*, actor: Any, region: Region, category: Category, now: d
         }
         audit.record(
             actor=actor,
-            action="fee_standard.cleared",
+            action=AuditAction.FEE_STANDARD_CLEARED,
             obj=current,
             now=now,
             district_id=region.pk,
@@ -150,11 +154,11 @@ def review_policy_set(
         {"admit_threshold_bp": admit_threshold_bp, "return_threshold_bp": return_threshold_bp}, low=0, high=10000
     )
     if errors:
-        raise KehouError(_("The review policy is not valid."), code="invalid_review_policy", fields=errors)
+        raise KehouError(_("The review policy is not valid."), code=ErrorCode.INVALID_REVIEW_POLICY, fields=errors)
     if return_threshold_bp > admit_threshold_bp:
         raise KehouError(
             _("The threshold for revision is above the threshold for admission."),
-            code="invalid_thresholds",
+            code=ErrorCode.INVALID_THRESHOLDS,
             fields={"admit_threshold_bp": admit_threshold_bp, "return_threshold_bp": return_threshold_bp},
         )
     if not region.is_city:
@@ -162,7 +166,7 @@ def review_policy_set(
         if city is not None and admit_threshold_bp < city.admit_threshold_bp:
             raise KehouError(
                 _("A district may not admit below the city's threshold of %(bp)s.") % {"bp": city.admit_threshold_bp},
-                code="looser_than_city",
+                code=ErrorCode.LOOSER_THAN_CITY,
                 fields={"city_admit_threshold_bp": city.admit_threshold_bp},
             )
     values = {
@@ -182,7 +186,7 @@ def review_policy_set(
             except IntegrityError as exc:
                 raise Conflict(
                     _("This policy was set by someone else at the same moment; look at it and try again."),
-                    code="review_policy_conflict",
+                    code=ErrorCode.REVIEW_POLICY_CONFLICT,
                 ) from exc
         else:
             before = {k: getattr(current, k) for k in values}
@@ -191,7 +195,7 @@ def review_policy_set(
             policy = current
         audit.record(
             actor=actor,
-            action="review_policy.set",
+            action=AuditAction.REVIEW_POLICY_SET,
             obj=policy,
             now=now,
             district_id=_district_id(region),

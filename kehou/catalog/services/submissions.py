@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
 from kehou.orgs.models import Organisation, Region, School
 from kehou.people.models import Role, TeacherProfile
@@ -67,7 +69,7 @@ def resolve_submitter(actor: Any, *, school: School | None) -> Submitter:
     if Role.TEACHER not in scope.roles or profile is None or profile.kind != TeacherProfile.Kind.OUTSIDE:
         raise Forbidden(
             _("Courses of school teachers are submitted by the school; outside teachers submit their own."),
-            code="not_a_submitter",
+            code=ErrorCode.NOT_A_SUBMITTER,
         )
     teachers = {profile.pk}
     if profile.organisation_id:
@@ -86,7 +88,7 @@ def library_for(submitter: Submitter, library: str) -> Region:
         return submitter.district
     raise KehouError(
         _("Choose the city library or your own district's library."),
-        code="invalid_library",
+        code=ErrorCode.INVALID_LIBRARY,
         fields={"library": library},
     )
 
@@ -103,13 +105,15 @@ def check_fee(region: Region, category: Category, fee_per_hour_fen: int) -> FeeS
     standard = fee_standard_for(region, category)
     if standard is None:
         raise KehouError(
-            _("No fee standard is set for this category."), code="no_fee_standard", fields={"category": category.code}
+            _("No fee standard is set for this category."),
+            code=ErrorCode.NO_FEE_STANDARD,
+            fields={"category": category.code},
         )
     if not standard.min_fee_fen <= fee_per_hour_fen <= standard.max_fee_fen:
         raise KehouError(
             _("The fee per class hour must be between %(low)s and %(high)s fen.")
             % {"low": standard.min_fee_fen, "high": standard.max_fee_fen},
-            code="fee_out_of_standard",
+            code=ErrorCode.FEE_OUT_OF_STANDARD,
             fields={
                 "fee_per_hour_fen": fee_per_hour_fen,
                 "min_fee_fen": standard.min_fee_fen,
@@ -130,12 +134,12 @@ def _course_version(
     note: str,
 ) -> SubmissionVersion:
     if not fields.teacher_ids:
-        raise KehouError(_("Name at least one teacher."), code="no_teacher", fields={"teacher_ids": []})
+        raise KehouError(_("Name at least one teacher."), code=ErrorCode.NO_TEACHER, fields={"teacher_ids": []})
     unknown = set(fields.teacher_ids) - submitter.teacher_ids
     if unknown:
         raise KehouError(
             _("These teachers are not yours to submit."),
-            code="teacher_not_yours",
+            code=ErrorCode.TEACHER_NOT_YOURS,
             fields={"teacher_ids": sorted(unknown)},
         )
     if (
@@ -143,7 +147,9 @@ def _course_version(
         or not fields.grades
         or any(not isinstance(g, int) or isinstance(g, bool) or not 1 <= g <= 9 for g in fields.grades)
     ):
-        raise KehouError(_("Target grades are 1 to 9."), code="invalid_grades", fields={"grades": fields.grades})
+        raise KehouError(
+            _("Target grades are 1 to 9."), code=ErrorCode.INVALID_GRADES, fields={"grades": fields.grades}
+        )
     check_fee(submission.library_region, fields.category, fields.fee_per_hour_fen)
     version = SubmissionVersion(
         submission=submission,
@@ -161,7 +167,7 @@ def _course_version(
         materials_price_fen=fields.materials_price_fen,
     )
     if fields.materials_price_fen is not None and not fields.materials_description:
-        raise KehouError(_("Describe the materials that have a price."), code="materials_undescribed")
+        raise KehouError(_("Describe the materials that have a price."), code=ErrorCode.MATERIALS_UNDESCRIBED)
     version.full_clean(exclude=["submission"])
     version.save()
     version.teachers.set(sorted(set(fields.teacher_ids)))
@@ -181,7 +187,7 @@ def _dossier_version(
     if fields.teacher_id not in submitter.teacher_ids:
         raise KehouError(
             _("This teacher is not yours to submit."),
-            code="teacher_not_yours",
+            code=ErrorCode.TEACHER_NOT_YOURS,
             fields={"teacher_id": fields.teacher_id},
         )
     version = SubmissionVersion(
@@ -234,7 +240,7 @@ def submission_create(
         version = builder(submission, 1, fields, submitter=submitter, actor=actor, now=now, note="")  # type: ignore[arg-type]
         audit.record(
             actor=actor,
-            action="submission.created",
+            action=AuditAction.SUBMISSION_CREATED,
             obj=submission,
             now=now,
             school_id=submitter.school.pk if submitter.school else None,
@@ -269,11 +275,11 @@ def submission_revise(
         if locked.status not in (Submission.Status.RETURNED, Submission.Status.SUBMITTED):
             raise Conflict(
                 _("Only a returned submission, or one not yet in review, can be revised."),
-                code="not_revisable",
+                code=ErrorCode.NOT_REVISABLE,
                 fields={"status": locked.status},
             )
         if (locked.kind == Submission.Kind.COURSE) != isinstance(fields, CourseFields):
-            raise KehouError(_("The revision is of another kind."), code="wrong_kind")
+            raise KehouError(_("The revision is of another kind."), code=ErrorCode.WRONG_KIND)
         number = locked.version_count + 1
         builder = _course_version if isinstance(fields, CourseFields) else _dossier_version
         version = builder(locked, number, fields, submitter=submitter, actor=actor, now=now, note=note)  # type: ignore[arg-type]
@@ -288,11 +294,11 @@ def submission_revise(
         )
         if not moved:
             raise Conflict(
-                _("Someone revised this submission at the same moment; reload it."), code="revised_meanwhile"
+                _("Someone revised this submission at the same moment; reload it."), code=ErrorCode.REVISED_MEANWHILE
             )
         audit.record(
             actor=actor,
-            action="submission.revised",
+            action=AuditAction.SUBMISSION_REVISED,
             obj=locked,
             now=now,
             before=before,
@@ -312,7 +318,7 @@ def submission_withdraw(*, actor: Any, submission: Submission, reason: str, now:
     if not own:
         raise NotFound(_("Not found."))
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required")
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED)
     with transaction.atomic():
         updated = Submission.objects.filter(
             pk=submission.pk, status__in=[Submission.Status.SUBMITTED, Submission.Status.RETURNED]
@@ -320,12 +326,12 @@ def submission_withdraw(*, actor: Any, submission: Submission, reason: str, now:
         if not updated:
             raise Conflict(
                 _("Only a submission that is not under review can be withdrawn."),
-                code="not_withdrawable",
+                code=ErrorCode.NOT_WITHDRAWABLE,
                 fields={"status": Submission.objects.values_list("status", flat=True).get(pk=submission.pk)},
             )
         audit.record(
             actor=actor,
-            action="submission.withdrawn",
+            action=AuditAction.SUBMISSION_WITHDRAWN,
             obj=submission,
             now=now,
             school_id=school.pk if school else None,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kehou.catalog import selectors, selectors_submit
+from kehou.catalog import selectors
 from kehou.catalog.models import (
     Decision,
     ExpertRecusal,
@@ -159,7 +159,7 @@ def test_an_expert_sees_only_the_panels_they_sit_on_and_only_their_own_scores(su
             assert set(seen_scores.values_list("member__panel_id", flat=True)) == {panel.pk}, role
         else:
             assert not seen_scores.exists(), role
-    seats = selectors_submit.my_seats(scope=scope_for(users["expert"]))
+    seats = selectors.my_seats(scope=scope_for(users["expert"]))
     assert [s.panel_id for s in seats] == [panel.pk]
     assert not scope_for(users["idle_expert"]).filter(Decision.objects.all()).exists()
 

@@ -39,12 +39,12 @@ from kehou.catalog.tests.factories import walker_proofs
 from kehou.conftest import City
 from kehou.core import audit
 from kehou.core.api import ScopeGuard
+from kehou.core.pages import ScopedListPage
 from kehou.core.scope import ScopeSpec
 from kehou.enrolment.tests.factories import walker_rows as enrolment_walker_rows
 from kehou.orgs.models import Organisation
 from kehou.payments.tests.factories import walker_rows as payments_walker_rows
 from kehou.people.models import Role
-from kehou.portal.pages import ScopedListPage
 from kehou.testing import factories as f
 
 # Views that may be reached without a scope, and why. Keyed by the dotted path of the view class or function.
@@ -68,11 +68,11 @@ ADMIN_NAMESPACE = "admin"
 # Detail views that by design show a row to fewer roles than its model's scope reaches, and why. The in-scope check
 # (a role bound where the row lies opens it) skips the roles named here and tries the next one.
 NARROWER: dict[str, tuple[tuple[str, ...], str]] = {
-    "kehou.catalog.api_submit.PanelSeatViewSet": (
+    "kehou.catalog.api.panels.PanelSeatViewSet": (
         ("school_admin",),
         "a panel seat (and the expert's score) is for its expert and the bureau, never the submitting school",
     ),
-    "kehou.catalog.views_submit.ReviewSheetPage": (("school_admin",), "the score sheet of a seat: as above"),
+    "kehou.catalog.views.experts.ReviewSheetPage": (("school_admin",), "the score sheet of a seat: as above"),
 }
 
 ROLES = (

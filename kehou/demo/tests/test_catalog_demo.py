@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from kehou.catalog import selectors, selectors_submit
+from kehou.catalog import selectors
 from kehou.catalog.models import (
     CatalogItem,
     Category,
@@ -34,16 +34,20 @@ from kehou.catalog.services import libraries, review
 from kehou.catalog.services.submissions import fee_standard_for
 from kehou.core.models import AuditEntry
 from kehou.core.scope import scope_for
-from kehou.demo import build, catalog, data
+from kehou.demo import data
+from kehou.demo.common import TZ, DemoError, LoadResult
+from kehou.demo.loader import reset
+from kehou.demo.stages import catalog
+from kehou.demo.stages.city import build_city
 from kehou.orgs.models import Region, School
 from kehou.people.models import User
 
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=build.TZ)
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=TZ)
 SMALL = 0.02  # about 86 pupils: the catalog does not depend on pupils
 
 
-def _load() -> build.LoadResult:
-    assert build.build(scale=SMALL, now=NOW).loaded
+def _load() -> LoadResult:
+    assert build_city(scale=SMALL, now=NOW).loaded
     return catalog.build_catalog(now=NOW)
 
 
@@ -67,9 +71,9 @@ def _row_counts() -> dict[str, int]:
 # --- loading -----------------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_the_catalog_needs_the_city_and_an_empty_catalog():
-    with pytest.raises(build.DemoError, match="city first"):
+    with pytest.raises(DemoError, match="city first"):
         catalog.build_catalog(now=NOW)
-    assert build.build(scale=SMALL, now=NOW).loaded
+    assert build_city(scale=SMALL, now=NOW).loaded
     with transaction.atomic():
         Submission.objects.create(
             kind="course",
@@ -81,7 +85,7 @@ def test_the_catalog_needs_the_city_and_an_empty_catalog():
             updated_at=NOW,
         )
         assert catalog.catalog_state() == "partial"
-        with pytest.raises(build.DemoError, match="empty catalog"):
+        with pytest.raises(DemoError, match="empty catalog"):
             catalog.build_catalog(now=NOW)
         transaction.set_rollback(True)
 
@@ -165,8 +169,8 @@ class TestTheLoadedCatalog:
         assert _row_counts() == before
         assert AuditEntry.objects.filter(action=catalog.LOADED_ACTION).count() == 1
 
-        with pytest.raises(build.DemoError, match="fresh database"):
-            build.reset(now=NOW)
+        with pytest.raises(DemoError, match="fresh database"):
+            reset(now=NOW)
         with pytest.raises(CommandError, match="append-only audit log"):
             call_command("load_demo", "--reset", stdout=StringIO())
         assert _row_counts() == before
@@ -326,7 +330,7 @@ class TestTheLoadedCatalog:
 
     def test_the_named_accounts_have_something_to_see(self):
         expert = User.objects.get(username="expert")
-        seats = list(selectors_submit.my_seats(scope=scope_for(expert)))
+        seats = list(selectors.my_seats(scope=scope_for(expert)))
         to_score = [m for m in seats if m.panel.status == "open" and m.status == "active" and not hasattr(m, "score")]
         scored = [m for m in seats if hasattr(m, "score")]
         assert to_score and scored

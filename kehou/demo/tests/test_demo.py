@@ -18,7 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehou.core.models import AuditEntry
-from kehou.demo import build, data
+from kehou.demo import data
+from kehou.demo.common import NAMED_USERNAMES, TZ, DemoError, LoadResult
+from kehou.demo.loader import reset
+from kehou.demo.stages.city import build_city, db_digest, demo_state, plan_city, plan_digest
 from kehou.orgs.models import CalendarDay, OperatorAuthorisation, OperatorCompany, Organisation, Region, School, Term
 from kehou.people.models import (
     PHONE_RE,
@@ -33,13 +36,14 @@ from kehou.people.models import (
     student_number_validator,
 )
 from kehou.people.services import login_with_password
+from kehou.people.validators import USCC_CHARS, id_check_digit
 
-NOW = datetime(2026, 8, 31, 9, 0, tzinfo=build.TZ)
+NOW = datetime(2026, 8, 31, 9, 0, tzinfo=TZ)
 SMALL = 0.05  # about 216 pupils: every school, teacher and administrator, few pupils
 
 
-def _load(scale: float = SMALL) -> build.LoadResult:
-    return build.build(scale=scale, now=NOW)
+def _load(scale: float = SMALL) -> LoadResult:
+    return build_city(scale=scale, now=NOW)
 
 
 def _table_counts() -> dict[str, int]:
@@ -56,7 +60,7 @@ def _mod11_2_ok(number18: str) -> bool:
 
 def _uscc_ok(code: str) -> bool:
     """GB 32100: the weighted sum of the first 17 characters plus the check character is ≡ 0 (mod 31)."""
-    chars = build.USCC_CHARS
+    chars = USCC_CHARS
     total = sum(chars.index(c) * pow(3, i, 31) for i, c in enumerate(code[:17]))
     return (total + chars.index(code[17])) % 31 == 0
 
@@ -64,17 +68,17 @@ def _uscc_ok(code: str) -> bool:
 # --- pure parts -----------------------------------------------------------------------------------------
 def test_check_digit_matches_the_standard_example():
     # GB 11643-1999's worked example
-    assert build.id_check_digit("11010519491231002") == "X"
+    assert id_check_digit("11010519491231002") == "X"
     assert _mod11_2_ok("11010519491231002X")
 
 
 def test_plan_is_the_same_in_another_process():
     """Set order and str hashing differ between processes (PYTHONHASHSEED); the plan must not."""
-    here = build.plan_digest(build.plan_city(pupils=150))
+    here = plan_digest(plan_city(pupils=150))
     code = (
         "import django; django.setup();"
-        "from kehou.demo import build;"
-        "print(build.plan_digest(build.plan_city(pupils=150)))"
+        "from kehou.demo.stages.city import plan_city, plan_digest;"
+        "print(plan_digest(plan_city(pupils=150)))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "DJANGO_SETTINGS_MODULE": "kehou.settings.test"}
     out = subprocess.run(
@@ -84,7 +88,7 @@ def test_plan_is_the_same_in_another_process():
 
 
 def test_pupil_count_leaves_the_rest_of_the_city_alone():
-    small, large = build.plan_city(pupils=100), build.plan_city(pupils=400)
+    small, large = plan_city(pupils=100), plan_city(pupils=400)
     assert small.schools == large.schools
     assert small.teachers == large.teachers
     assert [u for u in small.users if not u.username.startswith("parent")] == [
@@ -100,12 +104,12 @@ def test_two_loads_into_fresh_databases_are_identical():
     for _ in range(2):
         with transaction.atomic():
             result = _load()
-            digests.append(build.db_digest())
+            digests.append(db_digest())
             transaction.set_rollback(True)
         assert result.loaded
         assert School.objects.count() == 0  # rolled back: the next load starts from nothing
-    plan = build.plan_city(pupils=round(data.BASE_PUPILS * SMALL))
-    assert digests[0] == digests[1] == build.plan_digest(plan)
+    plan = plan_city(pupils=round(data.BASE_PUPILS * SMALL))
+    assert digests[0] == digests[1] == plan_digest(plan)
 
 
 @pytest.mark.django_db
@@ -126,13 +130,13 @@ def test_the_load_writes_one_audit_entry():
     assert entry.action == "demo.loaded"
     assert entry.actor is None
     assert entry.after["pupils"] == result.counts["pupils"]
-    assert entry.after["digest"] == build.db_digest()
+    assert entry.after["digest"] == db_digest()
 
 
 @pytest.mark.django_db
 def test_a_partly_loaded_city_is_refused():
     User.objects.create(username="admin")
-    with pytest.raises(build.DemoError):
+    with pytest.raises(DemoError):
         _load()
     assert School.objects.count() == 0
 
@@ -140,12 +144,12 @@ def test_a_partly_loaded_city_is_refused():
 @pytest.mark.django_db
 def test_reset_removes_the_city_and_a_reload_is_the_same():
     _load()
-    digest = build.db_digest()
-    build.reset(now=NOW)
-    assert build.demo_state() == "absent"
+    digest = db_digest()
+    reset(now=NOW)
+    assert demo_state() == "absent"
     assert not Pupil.objects.exists() and not User.objects.exists() and not School.objects.exists()
     assert _load().loaded
-    assert build.db_digest() == digest
+    assert db_digest() == digest
 
 
 @pytest.mark.django_db
@@ -190,7 +194,7 @@ def test_regions_and_schools():
         s.full_clean()
         assert re.fullmatch(r"\d{10}", s.code) and s.code.startswith(s.district.code)
         assert 28.3 <= s.latitude <= 29.0 and 115.45 <= s.longitude <= 116.4, s
-        assert s.joined_at is None or s.joined_at.astimezone(build.TZ).year == 2026
+        assert s.joined_at is None or s.joined_at.astimezone(TZ).year == 2026
         assert s.name.endswith(("小学", "中学", "学校"))
 
 
@@ -317,7 +321,7 @@ def test_demo_accounts_writes_credentials_that_log_in(settings, tmp_path):
     out = StringIO()
     call_command("demo_accounts", stdout=out)
     text = out.getvalue()
-    for username in build.NAMED_USERNAMES:
+    for username in NAMED_USERNAMES:
         assert f" {username} " in text
     assert f"All {RoleAssignment.objects.filter(role='parent').count()} parent accounts" in text
 
@@ -328,7 +332,7 @@ def test_demo_accounts_writes_credentials_that_log_in(settings, tmp_path):
     assert {r: n for r, n in roles.items() if r != "parent"} == dict(non_parent)
     assert roles["parent"] >= 21
     usernames = {e["username"] for e in entries}
-    assert set(build.NAMED_USERNAMES) <= usernames
+    assert set(NAMED_USERNAMES) <= usernames
 
     schools = {s.code: s.district.code for s in School.objects.select_related("district")}
     for e in entries:

@@ -21,7 +21,10 @@ from kehou.catalog.selectors import usable_q
 from kehou.catalog.services.submissions import check_fee
 from kehou.core.models import AuditEntry
 from kehou.core.scope import scope_for
-from kehou.demo import build, catalog, data, enrolment
+from kehou.demo import data
+from kehou.demo.common import TZ, DemoError, load_base
+from kehou.demo.stages import catalog, enrolment
+from kehou.demo.stages.city import build_city
 from kehou.enrolment.models import (
     ClassSession,
     ClassSlot,
@@ -33,12 +36,12 @@ from kehou.enrolment.models import (
 )
 from kehou.enrolment.selectors import class_list, classes_for_pupil, windows_for_pupil
 from kehou.enrolment.services.classes import care_standard_for
-from kehou.enrolment.services.selection import lottery_replay
+from kehou.enrolment.services.lottery import lottery_replay
 from kehou.orgs.models import Region
 from kehou.people.models import Pupil, User
 
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=build.TZ)
-BASE = enrolment.load_base(NOW)
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=TZ)
+BASE = load_base(NOW)
 SCALE = 0.25  # about 1,080 pupils: three or so per grade and school, enough to fill the story's classes
 
 
@@ -58,7 +61,7 @@ def demo(django_db_setup, django_db_blocker):
     """The city and the catalog once; the classes twice on top of them: the first load is fingerprinted and
     rolled back, the second is shared by the checks of the class and rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
-        assert build.build(scale=SCALE, now=NOW).loaded
+        assert build_city(scale=SCALE, now=NOW).loaded
         assert catalog.build_catalog(now=NOW).loaded
         with transaction.atomic():
             first = enrolment.build_enrolment(now=NOW)
@@ -87,10 +90,10 @@ def test_times_are_relative_to_the_load():
 
 @pytest.mark.django_db
 def test_the_classes_need_the_libraries_and_empty_tables():
-    with pytest.raises(build.DemoError, match="libraries first"):
+    with pytest.raises(DemoError, match="libraries first"):
         enrolment.build_enrolment(now=NOW)
-    assert build.build(scale=0.02, now=NOW).loaded
-    with pytest.raises(build.DemoError, match="libraries first"):
+    assert build_city(scale=0.02, now=NOW).loaded
+    with pytest.raises(DemoError, match="libraries first"):
         enrolment.build_enrolment(now=NOW)
     assert not CourseClass.objects.exists()
 

@@ -16,14 +16,16 @@ from django.db.models import F
 from django.test import override_settings
 
 from kehou.core.models import AuditEntry
-from kehou.demo import build, catalog, enrolment, payments
+from kehou.demo.common import TZ, DemoError, load_base
+from kehou.demo.stages import catalog, enrolment, payments
+from kehou.demo.stages.city import build_city
 from kehou.enrolment.models import Enrolment
 from kehou.ledger.models import LedgerTransaction
 from kehou.ledger.selectors import verify
 from kehou.payments.models import ChannelNotification, Order, Reconciliation, Refund, RefundPolicy
 
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=build.TZ)
-BASE = enrolment.load_base(NOW)
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=TZ)
+BASE = load_base(NOW)
 SCALE = 0.25
 
 
@@ -46,7 +48,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     followed by the payments stage; shared by the checks of the class and rolled back afterwards."""
     settings = override_settings(VAR_DIR=tmp_path_factory.mktemp("var"), KEHOU_PAYMENT_CHANNELS=["simulator"])
     with settings, django_db_blocker.unblock(), transaction.atomic():
-        assert build.build(scale=SCALE, now=NOW).loaded
+        assert build_city(scale=SCALE, now=NOW).loaded
         assert catalog.build_catalog(now=NOW).loaded
         with transaction.atomic():
             assert enrolment.build_enrolment(now=NOW).loaded
@@ -64,7 +66,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.mark.django_db
 def test_the_payments_need_the_classes():
-    with pytest.raises(build.DemoError, match="classes first"):
+    with pytest.raises(DemoError, match="classes first"):
         payments.build_payments(now=NOW)
 
 

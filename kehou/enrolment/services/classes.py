@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -16,11 +15,14 @@ from kehou.catalog.models import LibraryEntry
 from kehou.catalog.selectors import usable_q
 from kehou.catalog.services.submissions import check_fee
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError, NotFound
 from kehou.orgs.models import Region, School, Term
 from kehou.orgs.selectors import teaching_days
 from kehou.people.models import TeacherProfile
 
+from ..hooks import place_payments
 from ..models import LIVE_STATUSES, CareFeeStandard, ClassSession, ClassSlot, CourseClass, Enrolment
 from .common import require_district_admin, require_school_admin
 
@@ -42,22 +44,26 @@ MAX_SLOTS = 5
 
 def check_slots(slots: Sequence[Slot]) -> list[Slot]:
     if not slots:
-        raise KehouError(_("A class needs at least one weekly time slot."), code="no_slots", fields={"slots": []})
+        raise KehouError(
+            _("A class needs at least one weekly time slot."), code=ErrorCode.NO_SLOTS, fields={"slots": []}
+        )
     if len(slots) > MAX_SLOTS:
-        raise KehouError(_("A class has at most %(n)s weekly time slots.") % {"n": MAX_SLOTS}, code="too_many_slots")
+        raise KehouError(
+            _("A class has at most %(n)s weekly time slots.") % {"n": MAX_SLOTS}, code=ErrorCode.TOO_MANY_SLOTS
+        )
     ordered = sorted(slots, key=lambda s: (s.weekday, s.starts_at))
     for i, s in enumerate(ordered):
         if not 0 <= s.weekday <= 4:
-            raise KehouError(_("Classes are held Monday to Friday."), code="slot_weekday", fields={"slot": i})
+            raise KehouError(_("Classes are held Monday to Friday."), code=ErrorCode.SLOT_WEEKDAY, fields={"slot": i})
         if not MIN_SLOT_MINUTES <= s.minutes() <= MAX_SLOT_MINUTES:
             raise KehouError(
                 _("A time slot lasts between %(low)s and %(high)s minutes.")
                 % {"low": MIN_SLOT_MINUTES, "high": MAX_SLOT_MINUTES},
-                code="slot_length",
+                code=ErrorCode.SLOT_LENGTH,
                 fields={"slot": i},
             )
         if i and ordered[i - 1].weekday == s.weekday and ordered[i - 1].ends_at > s.starts_at:
-            raise KehouError(_("Two time slots of the class overlap."), code="slot_overlap", fields={"slot": i})
+            raise KehouError(_("Two time slots of the class overlap."), code=ErrorCode.SLOT_OVERLAP, fields={"slot": i})
     return ordered
 
 
@@ -98,7 +104,7 @@ def _check_teacher(
     if not teacher.schools.filter(pk=school.pk).exists():
         raise KehouError(
             _("The teacher does not teach at this school."),
-            code="teacher_not_at_school",
+            code=ErrorCode.TEACHER_NOT_AT_SCHOOL,
             fields={"teacher": teacher.pk},
         )
     if teacher.kind == TeacherProfile.Kind.OUTSIDE:
@@ -110,7 +116,7 @@ def _check_teacher(
         if not admitted:
             raise KehouError(
                 _("An outside teacher must be in the school's teacher library."),
-                code="teacher_not_in_library",
+                code=ErrorCode.TEACHER_NOT_IN_LIBRARY,
                 fields={"teacher": teacher.pk},
             )
     clash = Q(pk__in=[])
@@ -125,7 +131,7 @@ def _check_teacher(
     if busy is not None:
         raise Conflict(
             _("The teacher already teaches “%(name)s” at that time.") % {"name": busy.course_class.name},
-            code="teacher_clash",
+            code=ErrorCode.TEACHER_CLASH,
             fields={"class": busy.course_class_id},
         )
 
@@ -157,44 +163,44 @@ def class_create(
     if grade_min > grade_max or grade_min not in school.grade_range or grade_max not in school.grade_range:
         raise KehouError(
             _("The grades must lie within the school's grades."),
-            code="grades_out_of_range",
+            code=ErrorCode.GRADES_OUT_OF_RANGE,
             fields={"grade_min": grade_min, "grade_max": grade_max},
         )
     if kind == CourseClass.Kind.COURSE:
         pricing = CourseClass.Pricing.PER_HOUR
         if entry is None or entry.level != "school" or entry.school_id != school.pk:
-            raise NotFound(_("The course is not in this school's library."), code="entry_not_found")
+            raise NotFound(_("The course is not in this school's library."), code=ErrorCode.ENTRY_NOT_FOUND)
         if entry.item.kind != "course":
-            raise KehouError(_("Choose a course, not a teacher entry."), code="entry_not_course")
+            raise KehouError(_("Choose a course, not a teacher entry."), code=ErrorCode.ENTRY_NOT_COURSE)
         if not LibraryEntry.objects.filter(pk=entry.pk).filter(usable_q()).exists():
-            raise Conflict(_("This library entry is suspended or withdrawn."), code="entry_not_usable")
+            raise Conflict(_("This library entry is suspended or withdrawn."), code=ErrorCode.ENTRY_NOT_USABLE)
         check_fee(school.district, entry.item.category, unit_price_fen)
         name = name.strip() or entry.item.name
     elif kind == CourseClass.Kind.CARE:
         entry = None
         if pricing not in (CourseClass.Pricing.PER_DAY, CourseClass.Pricing.PER_MONTH):
-            raise KehouError(_("Care is priced per day or per month."), code="care_pricing")
+            raise KehouError(_("Care is priced per day or per month."), code=ErrorCode.CARE_PRICING)
         standard = care_standard_for(school.district)
         if standard is None:
-            raise KehouError(_("No fee standard is set for basic care."), code="no_care_standard")
+            raise KehouError(_("No fee standard is set for basic care."), code=ErrorCode.NO_CARE_STANDARD)
         ceiling = standard.max_per_day_fen if pricing == CourseClass.Pricing.PER_DAY else standard.max_per_month_fen
         if unit_price_fen > ceiling:
             raise KehouError(
                 _("The price is above the care fee standard (%(max)s fen).") % {"max": ceiling},
-                code="fee_out_of_standard",
+                code=ErrorCode.FEE_OUT_OF_STANDARD,
                 fields={"unit_price_fen": unit_price_fen, "max_fee_fen": ceiling},
             )
         name = name.strip() or _("Basic after-school care")
     else:
-        raise KehouError(_("Unknown kind of class."), code="invalid_kind", fields={"kind": kind})
+        raise KehouError(_("Unknown kind of class."), code=ErrorCode.INVALID_KIND, fields={"kind": kind})
     if materials_fee_fen and not materials_name.strip():
-        raise KehouError(_("Name the materials the fee is for."), code="materials_unnamed")
+        raise KehouError(_("Name the materials the fee is for."), code=ErrorCode.MATERIALS_UNNAMED)
     if first_date is not None and not term.starts_on <= first_date <= term.ends_on:
-        raise KehouError(_("The first day must lie within the term."), code="first_date_out_of_term")
+        raise KehouError(_("The first day must lie within the term."), code=ErrorCode.FIRST_DATE_OUT_OF_TERM)
     _check_teacher(teacher, school, entry, term, ordered)
     dates = session_dates(term=term, school=school, slots=ordered, first_date=first_date)
     if not dates:
-        raise KehouError(_("No teaching day of the term falls on these slots."), code="no_sessions")
+        raise KehouError(_("No teaching day of the term falls on these slots."), code=ErrorCode.NO_SESSIONS)
     with transaction.atomic():
         course_class = CourseClass(
             school=school,
@@ -229,7 +235,7 @@ def class_create(
         )
         audit.record(
             actor=actor,
-            action="class.create",
+            action=AuditAction.CLASS_CREATE,
             obj=course_class,
             after=audit.snapshot(course_class),
             now=now,
@@ -250,11 +256,11 @@ def class_update(
 ) -> CourseClass:
     """Change what may change once parents can see the class. Capacity never drops below the seats taken (the
     check is in the UPDATE itself); a larger capacity gives the new seats to the waitlist."""
-    from .selection import promote
+    from .waitlist import promote
 
     require_school_admin(actor, course_class.school)
     if course_class.status != CourseClass.Status.ACTIVE:
-        raise Conflict(_("The class is cancelled."), code="class_cancelled")
+        raise Conflict(_("The class is cancelled."), code=ErrorCode.CLASS_CANCELLED)
     before = audit.snapshot(course_class, ["capacity", "room", "introduction"])
     with transaction.atomic():
         changes: dict[str, Any] = {}
@@ -264,14 +270,14 @@ def class_update(
             changes["introduction"] = introduction[:2000]
         if capacity is not None:
             if not 1 <= capacity <= 500:
-                raise KehouError(_("The capacity must be between 1 and 500."), code="invalid_capacity")
+                raise KehouError(_("The capacity must be between 1 and 500."), code=ErrorCode.INVALID_CAPACITY)
             changes["capacity"] = capacity
             updated = CourseClass.objects.filter(pk=course_class.pk, taken__lte=capacity).update(**changes)
             if not updated:
                 course_class.refresh_from_db()
                 raise Conflict(
                     _("%(n)s seats are already taken; the capacity cannot be lower.") % {"n": course_class.taken},
-                    code="capacity_below_taken",
+                    code=ErrorCode.CAPACITY_BELOW_TAKEN,
                     fields={"taken": course_class.taken},
                 )
         elif changes:
@@ -279,7 +285,7 @@ def class_update(
         course_class.refresh_from_db()
         audit.record(
             actor=actor,
-            action="class.update",
+            action=AuditAction.CLASS_UPDATE,
             obj=course_class,
             before=before,
             after=audit.snapshot(course_class, ["capacity", "room", "introduction"]),
@@ -298,25 +304,21 @@ def class_cancel(*, actor: Any, course_class: CourseClass, reason: str, now: dat
 
     require_school_admin(actor, course_class.school)
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required", fields={"reason": ""})
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED, fields={"reason": ""})
     with transaction.atomic():
         updated = CourseClass.objects.filter(pk=course_class.pk, status=CourseClass.Status.ACTIVE).update(
             status=CourseClass.Status.CANCELLED
         )
         if not updated:
-            raise Conflict(_("The class is already cancelled."), code="class_cancelled")
+            raise Conflict(_("The class is already cancelled."), code=ErrorCode.CLASS_CANCELLED)
         live = Enrolment.objects.filter(course_class=course_class, status__in=LIVE_STATUSES)
         pupils = list(live.values_list("pupil_id", flat=True))
-        order_model = apps.get_model("payments", "Order")
+        payments = place_payments()
         # Seats being paid for can no longer be paid; paid seats are refunded below, once this is committed.
-        order_model.objects.filter(enrolment__in=live.filter(status="held"), status="pending").update(
-            status="closed", closed_at=now
+        payments.close_unpaid(
+            enrolment_ids=list(live.filter(status=Enrolment.Status.HELD).values_list("pk", flat=True)), now=now
         )
-        paid_orders = list(
-            order_model.objects.filter(enrolment__in=live.filter(status="confirmed"), paid_fen__gt=0).values_list(
-                "pk", flat=True
-            )
-        )
+        confirmed = list(live.filter(status=Enrolment.Status.CONFIRMED).values_list("pk", flat=True))
         ended = live.update(status=Enrolment.Status.CANCELLED, status_changed_at=now, ended_reason=reason[:120])
         CourseClass.objects.filter(pk=course_class.pk).update(taken=0)
         from kehou.people.models import Guardian
@@ -331,7 +333,7 @@ def class_cancel(*, actor: Any, course_class: CourseClass, reason: str, now: dat
         )
         audit.record(
             actor=actor,
-            action="class.cancel",
+            action=AuditAction.CLASS_CANCEL,
             obj=course_class,
             after={"reason": reason, "enrolments_ended": ended},
             now=now,
@@ -340,17 +342,7 @@ def class_cancel(*, actor: Any, course_class: CourseClass, reason: str, now: dat
         )
     # Each paid seat is refunded for the sessions not yet held, through the channel it was paid with (its own
     # transaction and, where the policy asks, the school's approval, like a parent's cancellation).
-    from kehou.payments.services.refunds import refund_request
-
-    for order in order_model.objects.filter(pk__in=paid_orders):
-        refund_request(
-            actor=actor,
-            order=order,
-            request_key=f"class-cancel-{order.pk}",
-            now=now,
-            reason=reason[:200],
-            cancel_place=False,
-        )
+    payments.refund_class_cancelled(actor=actor, enrolment_ids=confirmed, reason=reason, now=now)
     course_class.refresh_from_db()
     return ended
 
@@ -369,11 +361,11 @@ def care_standard_set(
         if city and (max_per_day_fen > city.max_per_day_fen or max_per_month_fen > city.max_per_month_fen):
             raise KehouError(
                 _("A district's standard may only be stricter than the city's."),
-                code="standard_looser_than_city",
+                code=ErrorCode.STANDARD_LOOSER_THAN_CITY,
                 fields={"city_max_per_day_fen": city.max_per_day_fen, "city_max_per_month_fen": city.max_per_month_fen},
             )
     if max_per_day_fen <= 0 or max_per_month_fen <= 0:
-        raise KehouError(_("Amounts must be positive."), code="invalid_amount")
+        raise KehouError(_("Amounts must be positive."), code=ErrorCode.INVALID_AMOUNT)
     with transaction.atomic():
         standard, _created = CareFeeStandard.objects.update_or_create(
             region=region,
@@ -381,7 +373,7 @@ def care_standard_set(
         )
         audit.record(
             actor=actor,
-            action="care_standard.set",
+            action=AuditAction.CARE_STANDARD_SET,
             obj=standard,
             after=audit.snapshot(standard),
             now=now,

@@ -8,9 +8,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
-from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
-from kehou.core.scope import scope_for
+from kehou.core import audit, permissions
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import Conflict, Forbidden, KehouError
 from kehou.orgs.models import Term
 from kehou.people.models import Pupil
 
@@ -21,7 +22,7 @@ from .common import require_school_admin
 def waiver_request(*, actor: Any, pupil: Pupil, term: Term, reason: str, now: datetime) -> HardshipWaiver:
     require_school_admin(actor, pupil.school)
     if not reason.strip():
-        raise KehouError(_("Give a reason."), code="reason_required", fields={"reason": ""})
+        raise KehouError(_("Give a reason."), code=ErrorCode.REASON_REQUIRED, fields={"reason": ""})
     try:
         with transaction.atomic():
             waiver = HardshipWaiver.objects.create(
@@ -29,7 +30,7 @@ def waiver_request(*, actor: Any, pupil: Pupil, term: Term, reason: str, now: da
             )
             audit.record(
                 actor=actor,
-                action="waiver.request",
+                action=AuditAction.WAIVER_REQUEST,
                 obj=waiver,
                 after={"pupil": pupil.pk, "term": term.pk},
                 now=now,
@@ -38,32 +39,33 @@ def waiver_request(*, actor: Any, pupil: Pupil, term: Term, reason: str, now: da
             )
     except IntegrityError:
         raise Conflict(
-            _("The pupil already has a waiver for this term."), code="waiver_exists", fields={"pupil": pupil.pk}
+            _("The pupil already has a waiver for this term."), code=ErrorCode.WAIVER_EXISTS, fields={"pupil": pupil.pk}
         ) from None
     return waiver
 
 
 def waiver_decide(*, actor: Any, waiver: HardshipWaiver, approve: bool, now: datetime) -> HardshipWaiver:
     """Approval needs a second person: another administrator of the school, or the district bureau."""
-    scope = scope_for(actor)
     school = waiver.pupil.school
-    allowed = "superuser" in scope.roles or school.pk in scope.school_ids or school.district_id in scope.district_ids
-    if not allowed:
-        if scope.everything:
-            raise Forbidden(_("Only the school or its district bureau may decide."), code="not_school_admin")
-        raise NotFound(_("Not found."))
+    permissions.require_school_or_district(
+        actor,
+        school_id=school.pk,
+        district_id=school.district_id,
+        message=_("Only the school or its district bureau may decide."),
+        code=ErrorCode.NOT_SCHOOL_ADMIN,
+    )
     if waiver.requested_by_id == actor.pk:
-        raise Forbidden(_("The person who marked the pupil cannot also approve."), code="four_eyes")
+        raise Forbidden(_("The person who marked the pupil cannot also approve."), code=ErrorCode.FOUR_EYES)
     to = HardshipWaiver.Status.APPROVED if approve else HardshipWaiver.Status.REJECTED
     with transaction.atomic():
         updated = HardshipWaiver.objects.filter(pk=waiver.pk, status=HardshipWaiver.Status.PENDING).update(
             status=to, decided_by=actor, decided_at=now
         )
         if not updated:
-            raise Conflict(_("The waiver has already been decided."), code="waiver_decided")
+            raise Conflict(_("The waiver has already been decided."), code=ErrorCode.WAIVER_DECIDED)
         audit.record(
             actor=actor,
-            action=f"waiver.{to}",
+            action=AuditAction(f"waiver.{to}"),
             obj=waiver,
             before={"status": "pending"},
             after={"status": to},
@@ -83,10 +85,10 @@ def waiver_revoke(*, actor: Any, waiver: HardshipWaiver, now: datetime) -> Hards
             status=HardshipWaiver.Status.REVOKED
         )
         if not updated:
-            raise Conflict(_("Only an approved waiver can be revoked."), code="waiver_not_approved")
+            raise Conflict(_("Only an approved waiver can be revoked."), code=ErrorCode.WAIVER_NOT_APPROVED)
         audit.record(
             actor=actor,
-            action="waiver.revoke",
+            action=AuditAction.WAIVER_REVOKE,
             obj=waiver,
             before={"status": "approved"},
             after={"status": "revoked"},

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError
 from kehou.orgs.models import Region, School, Term
 
@@ -33,19 +35,21 @@ def _check(
     exclude_pk: int | None = None,
 ) -> None:
     if grade not in school.grade_range:
-        raise KehouError(_("The school has no such grade."), code="grade_out_of_range", fields={"grade": grade})
+        raise KehouError(_("The school has no such grade."), code=ErrorCode.GRADE_OUT_OF_RANGE, fields={"grade": grade})
     if closes_at <= opens_at:
-        raise KehouError(_("A window must close after it opens."), code="window_dates", fields={"closes_at": ""})
+        raise KehouError(
+            _("A window must close after it opens."), code=ErrorCode.WINDOW_DATES, fields={"closes_at": ""}
+        )
     if closes_at - opens_at > MAX_WINDOW:
-        raise KehouError(_("A window lasts at most 30 days."), code="window_too_long")
+        raise KehouError(_("A window lasts at most 30 days."), code=ErrorCode.WINDOW_TOO_LONG)
     if closes_at <= now:
-        raise KehouError(_("The window would close in the past."), code="window_in_past")
+        raise KehouError(_("The window would close in the past."), code=ErrorCode.WINDOW_IN_PAST)
     if mode not in SelectionWindow.Mode.values:
-        raise KehouError(_("Unknown mode."), code="invalid_mode", fields={"mode": mode})
+        raise KehouError(_("Unknown mode."), code=ErrorCode.INVALID_MODE, fields={"mode": mode})
     if not 1 <= max_classes <= 10:
-        raise KehouError(_("A child may hold between 1 and 10 classes."), code="invalid_max_classes")
+        raise KehouError(_("A child may hold between 1 and 10 classes."), code=ErrorCode.INVALID_MAX_CLASSES)
     if not 1 <= hold_minutes <= 120:
-        raise KehouError(_("A hold lasts between 1 and 120 minutes."), code="invalid_hold_minutes")
+        raise KehouError(_("A hold lasts between 1 and 120 minutes."), code=ErrorCode.INVALID_HOLD_MINUTES)
     overlapping = (
         SelectionWindow.objects.filter(school=school, term=term, grade=grade)
         .exclude(status=SelectionWindow.Status.CANCELLED)
@@ -56,7 +60,7 @@ def _check(
     if overlapping.exists():
         raise Conflict(
             _("Another window of this grade overlaps these times."),
-            code="window_overlap",
+            code=ErrorCode.WINDOW_OVERLAP,
             fields={"grade": grade},
         )
 
@@ -105,7 +109,7 @@ def window_create(
         window.save()
         audit.record(
             actor=actor,
-            action="window.create",
+            action=AuditAction.WINDOW_CREATE,
             obj=window,
             after=audit.snapshot(window),
             now=now,
@@ -129,7 +133,7 @@ def window_update(
     """Times and rules may change until the window opens; after that only a later close (an extension)."""
     require_school_admin(actor, window.school)
     if window.status == SelectionWindow.Status.CANCELLED:
-        raise Conflict(_("The window is cancelled."), code="window_cancelled")
+        raise Conflict(_("The window is cancelled."), code=ErrorCode.WINDOW_CANCELLED)
     started = window.opens_at <= now and window.status == SelectionWindow.Status.PUBLISHED
     if started and (
         (opens_at and opens_at != window.opens_at)
@@ -138,9 +142,9 @@ def window_update(
         or (hold_minutes and hold_minutes != window.hold_minutes)
         or (closes_at and closes_at < window.closes_at)
     ):
-        raise Conflict(_("An open window can only be extended."), code="window_started")
+        raise Conflict(_("An open window can only be extended."), code=ErrorCode.WINDOW_STARTED)
     if window.drawn_at is not None:
-        raise Conflict(_("The lottery has been drawn."), code="lottery_drawn")
+        raise Conflict(_("The lottery has been drawn."), code=ErrorCode.LOTTERY_DRAWN)
     before = audit.snapshot(window)
     values: dict[str, Any] = {
         "opens_at": opens_at or window.opens_at,
@@ -157,7 +161,7 @@ def window_update(
         window.save(update_fields=list(values))
         audit.record(
             actor=actor,
-            action="window.update",
+            action=AuditAction.WINDOW_UPDATE,
             obj=window,
             before=before,
             after=audit.snapshot(window),
@@ -172,12 +176,12 @@ def _set_status(*, actor: Any, window: SelectionWindow, to: str, allowed_from: s
     with transaction.atomic():
         updated = SelectionWindow.objects.filter(pk=window.pk, status__in=allowed_from).update(status=to)
         if not updated:
-            raise Conflict(_("The window cannot change to this status now."), code="window_status")
+            raise Conflict(_("The window cannot change to this status now."), code=ErrorCode.WINDOW_STATUS)
         before = window.status
         window.status = to
         audit.record(
             actor=actor,
-            action=f"window.{to}",
+            action=AuditAction(f"window.{to}"),
             obj=window,
             before={"status": before},
             after={"status": to},
@@ -190,7 +194,7 @@ def _set_status(*, actor: Any, window: SelectionWindow, to: str, allowed_from: s
 def window_publish(*, actor: Any, window: SelectionWindow, now: datetime) -> SelectionWindow:
     require_school_admin(actor, window.school)
     if window.closes_at <= now:
-        raise KehouError(_("The window would close in the past."), code="window_in_past")
+        raise KehouError(_("The window would close in the past."), code=ErrorCode.WINDOW_IN_PAST)
     _set_status(actor=actor, window=window, to="published", allowed_from={"draft"}, now=now)
     return window
 
@@ -199,7 +203,7 @@ def window_cancel(*, actor: Any, window: SelectionWindow, now: datetime) -> Sele
     """A window can be called off until it opens (or, once open, while nobody has selected in it)."""
     require_school_admin(actor, window.school)
     if window.opens_at <= now and window.enrolments.exists():
-        raise Conflict(_("Parents have already selected in this window."), code="window_has_selections")
+        raise Conflict(_("Parents have already selected in this window."), code=ErrorCode.WINDOW_HAS_SELECTIONS)
     _set_status(actor=actor, window=window, to="cancelled", allowed_from={"draft", "published"}, now=now)
     return window
 
@@ -230,11 +234,11 @@ def windows_stagger(
     A grade that already has a window overlapping its new times is left as it is (counted as skipped)."""
     require_district_admin(actor, district)
     if not 0 <= step_minutes <= 24 * 60:
-        raise KehouError(_("The step is between 0 and 1440 minutes."), code="invalid_step")
+        raise KehouError(_("The step is between 0 and 1440 minutes."), code=ErrorCode.INVALID_STEP)
     if not 10 <= length_minutes <= 30 * 24 * 60:
-        raise KehouError(_("A window lasts between 10 minutes and 30 days."), code="invalid_length")
+        raise KehouError(_("A window lasts between 10 minutes and 30 days."), code=ErrorCode.INVALID_LENGTH)
     if first_opens_at + timedelta(minutes=length_minutes) <= now:
-        raise KehouError(_("The window would close in the past."), code="window_in_past")
+        raise KehouError(_("The window would close in the past."), code=ErrorCode.WINDOW_IN_PAST)
     schools = list(School.objects.filter(district=district, joined_at__isnull=False).order_by("code"))
     created = skipped = 0
     opens_at = first_opens_at
@@ -268,7 +272,7 @@ def windows_stagger(
                 created += 1
         audit.record(
             actor=actor,
-            action="window.stagger",
+            action=AuditAction.WINDOW_STAGGER,
             obj=district,
             after={
                 "term": term.pk,

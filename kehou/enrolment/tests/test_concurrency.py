@@ -20,12 +20,8 @@ from kehou.catalog.tests.test_concurrency import Race
 from kehou.core.errors import KehouError
 from kehou.core.models import AuditEntry
 from kehou.enrolment.models import CourseClass, Enrolment
-from kehou.enrolment.services.selection import (
-    enrolment_cancel,
-    enrolment_confirm,
-    enrolment_select,
-    holds_expire,
-)
+from kehou.enrolment.services.selection import enrolment_cancel, enrolment_confirm, enrolment_select
+from kehou.enrolment.services.waitlist import holds_expire
 from kehou.testing import factories as f
 
 from .factories import MON_1600, NOW, TUE_1600, WED_1600, family, key, make_class, open_window

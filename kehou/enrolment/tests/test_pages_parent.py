@@ -318,7 +318,7 @@ def test_term_is_used(city):
 
 
 def test_lottery_window_collects_applications_and_links_the_results(city, monkeypatch):
-    from kehou.enrolment.services.selection import lottery_draw
+    from kehou.enrolment.services.lottery import lottery_draw
 
     parent = city.users["parent"]
     admin = city.users["school_admin"]

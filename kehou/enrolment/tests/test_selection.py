@@ -9,13 +9,9 @@ import pytest
 from kehou.core.errors import Conflict, KehouError, NotFound
 from kehou.core.models import AuditEntry
 from kehou.enrolment.models import CourseClass, Enrolment
-from kehou.enrolment.services.selection import (
-    enrolment_cancel,
-    enrolment_confirm,
-    enrolment_select,
-    enrolment_tick,
-    holds_expire,
-)
+from kehou.enrolment.services.lottery import enrolment_tick
+from kehou.enrolment.services.selection import enrolment_cancel, enrolment_confirm, enrolment_select
+from kehou.enrolment.services.waitlist import holds_expire
 from kehou.enrolment.services.waivers import waiver_decide, waiver_request
 from kehou.notify.models import Notification
 from kehou.testing import factories as f

@@ -21,12 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from kehou.core.errors import KehouError
 from kehou.enrolment.models import LIVE_STATUSES, CourseClass, Enrolment
 from kehou.enrolment.services.classes import class_update
-from kehou.enrolment.services.selection import (
-    enrolment_cancel,
-    enrolment_confirm,
-    enrolment_select,
-    holds_expire,
-)
+from kehou.enrolment.services.selection import enrolment_cancel, enrolment_confirm, enrolment_select
+from kehou.enrolment.services.waitlist import holds_expire
 from kehou.testing import factories as f
 
 from .factories import MON_1600, NOW, TUE_1600, WED_1600, family, key, make_class, open_window, school_admin

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from kehou.catalog import draw
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
 from kehou.enrolment.models import Enrolment, LotteryDraw, SelectionWindow
-from kehou.enrolment.services.selection import enrolment_select, enrolment_tick, lottery_draw, lottery_replay
+from kehou.enrolment.services.lottery import enrolment_tick, lottery_draw, lottery_replay
+from kehou.enrolment.services.selection import enrolment_select
 from kehou.enrolment.services.windows import (
     window_cancel,
     window_create,

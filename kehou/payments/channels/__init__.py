@@ -6,33 +6,23 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 
 from .base import Gateway
+from .config import GATEWAYS, enabled_channels
 
 log = logging.getLogger("kehou.payments")
-
-GATEWAYS = {
-    "simulator": "kehou.payments.channels.simulator.SimulatorGateway",
-    "wechat": "kehou.payments.channels.wechat.WechatGateway",
-    "alipay": "kehou.payments.channels.alipay.AlipayGateway",
-    "ganfutong": "kehou.payments.channels.ganfutong.GanfutongGateway",
-}
-
-
-def enabled_channels() -> list[str]:
-    return [c for c in settings.KEHOU_PAYMENT_CHANNELS if c in GATEWAYS]
 
 
 def gateway(channel: str) -> Gateway:
     if channel not in enabled_channels():
         raise KehouError(
-            _("This payment channel is not available."), code="channel_unavailable", fields={"channel": channel}
+            _("This payment channel is not available."), code=ErrorCode.CHANNEL_UNAVAILABLE, fields={"channel": channel}
         )
     try:
         return import_string(GATEWAYS[channel])()  # type: ignore[no-any-return]
@@ -40,5 +30,5 @@ def gateway(channel: str) -> Gateway:
         # Enabled but its keys are not configured: refuse clearly (the message names the variable, never a value).
         log.error("payment channel %s is enabled but not configured: %s", channel, missing)
         raise KehouError(
-            _("This payment channel is not available."), code="channel_unavailable", fields={"channel": channel}
+            _("This payment channel is not available."), code=ErrorCode.CHANNEL_UNAVAILABLE, fields={"channel": channel}
         ) from None

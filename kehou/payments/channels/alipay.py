@@ -18,13 +18,11 @@ from __future__ import annotations
 import binascii
 import contextlib
 import io
-import os
 import zipfile
 from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -36,6 +34,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from kehou.core.money import fen_to_yuan_str, yuan_str_to_fen
 
+from . import config
 from .base import (
     MAX_NOTIFICATION_AGE_SECONDS,
     Ack,
@@ -55,20 +54,6 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Refund answers that mean "try again later with the same out_request_no", not "this refund failed".
 RETRY_LATER = {"ACQ.SYSTEM_ERROR", "ACQ.SELLER_BALANCE_NOT_ENOUGH", "aop.ACQ.SYSTEM_ERROR"}
 PAID = {"TRADE_SUCCESS": "paid", "TRADE_FINISHED": "paid", "TRADE_CLOSED": "closed"}
-
-
-def _env(name: str, *, required: bool = True) -> str:
-    value = os.environ.get(name, "").strip()
-    if required and not value:
-        raise ImproperlyConfigured(f"{name} is not set (see docs/payments.md)")
-    return value
-
-
-def _read(name: str) -> str:
-    try:
-        return Path(_env(name)).read_text(encoding="utf-8").strip()
-    except OSError:
-        raise ImproperlyConfigured(f"the file named by {name} cannot be read") from None
 
 
 def key_material(text: str) -> str | bytes:
@@ -95,17 +80,17 @@ class AlipayConfig:
 
     @classmethod
     def from_env(cls) -> AlipayConfig:
-        gateway = _env("KEHOU_ALIPAY_GATEWAY", required=False) or "production"
+        gateway = config.env("KEHOU_ALIPAY_GATEWAY", required=False) or "production"
         return cls(
-            appid=_env("KEHOU_ALIPAY_APPID"),
-            pid=_env("KEHOU_ALIPAY_PID"),
-            private_key=key_material(_read("KEHOU_ALIPAY_PRIVATE_KEY_FILE")),
-            alipay_public_key=key_material(_read("KEHOU_ALIPAY_PUBLIC_KEY_FILE")),
-            notify_url=_env("KEHOU_ALIPAY_NOTIFY_URL"),
+            appid=config.env("KEHOU_ALIPAY_APPID"),
+            pid=config.env("KEHOU_ALIPAY_PID"),
+            private_key=key_material(config.read_text("KEHOU_ALIPAY_PRIVATE_KEY_FILE")),
+            alipay_public_key=key_material(config.read_text("KEHOU_ALIPAY_PUBLIC_KEY_FILE")),
+            notify_url=config.env("KEHOU_ALIPAY_NOTIFY_URL"),
             gateway=GATEWAYS.get(gateway, gateway),
-            return_url=_env("KEHOU_ALIPAY_RETURN_URL", required=False),
-            quit_url=_env("KEHOU_ALIPAY_QUIT_URL", required=False),
-            timeout=float(_env("KEHOU_ALIPAY_TIMEOUT", required=False) or 15),
+            return_url=config.env("KEHOU_ALIPAY_RETURN_URL", required=False),
+            quit_url=config.env("KEHOU_ALIPAY_QUIT_URL", required=False),
+            timeout=float(config.env("KEHOU_ALIPAY_TIMEOUT", required=False) or 15),
         )
 
 

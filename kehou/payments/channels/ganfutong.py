@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from base64 import b64decode, b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.exceptions import ImproperlyConfigured
 
+from . import config
 from .base import (
     MAX_NOTIFICATION_AGE_SECONDS,
     Ack,
@@ -59,20 +58,6 @@ PATHS = {
 RETRY_LATER = {"SYSTEM_ERROR", "SYSTEM_BUSY", "FREQUENCY_LIMITED"}
 TRADE_STATUS = {"SUCCESS": "paid", "REFUND": "paid", "CLOSED": "closed", "FAIL": "failed"}
 REFUND_STATUS = {"SUCCESS": "succeeded", "PROCESSING": "processing", "FAIL": "failed"}
-
-
-def _env(name: str, *, required: bool = True) -> str:
-    value = os.environ.get(name, "").strip()
-    if required and not value:
-        raise ImproperlyConfigured(f"{name} is not set (see docs/payments.md)")
-    return value
-
-
-def _read(name: str) -> bytes:
-    try:
-        return Path(_env(name)).read_bytes()
-    except OSError:
-        raise ImproperlyConfigured(f"the file named by {name} cannot be read") from None
 
 
 def canonical(fields: Mapping[str, Any]) -> str:
@@ -143,24 +128,28 @@ class GanfutongConfig:
     @classmethod
     def from_env(cls) -> GanfutongConfig:
         try:
-            private_key = serialization.load_pem_private_key(_read("KEHOU_GANFUTONG_PRIVATE_KEY_FILE"), password=None)
-            public_key = serialization.load_pem_public_key(_read("KEHOU_GANFUTONG_PLATFORM_PUBLIC_KEY_FILE"))
+            private_key = serialization.load_pem_private_key(
+                config.read_bytes("KEHOU_GANFUTONG_PRIVATE_KEY_FILE"), password=None
+            )
+            public_key = serialization.load_pem_public_key(
+                config.read_bytes("KEHOU_GANFUTONG_PLATFORM_PUBLIC_KEY_FILE")
+            )
         except (ValueError, TypeError):
             raise ImproperlyConfigured("a 赣服通 key file is not a PEM RSA key") from None
         paths = {
-            name: _env(f"KEHOU_GANFUTONG_PATH_{name.upper()}", required=False) or default
+            name: config.env(f"KEHOU_GANFUTONG_PATH_{name.upper()}", required=False) or default
             for name, default in PATHS.items()
         }
         return cls(
-            api_base=_env("KEHOU_GANFUTONG_API_BASE").rstrip("/"),
-            app_id=_env("KEHOU_GANFUTONG_APP_ID"),
-            merchant_id=_env("KEHOU_GANFUTONG_MERCHANT_ID"),
+            api_base=config.env("KEHOU_GANFUTONG_API_BASE").rstrip("/"),
+            app_id=config.env("KEHOU_GANFUTONG_APP_ID"),
+            merchant_id=config.env("KEHOU_GANFUTONG_MERCHANT_ID"),
             private_key=private_key,
             platform_public_key=public_key,
-            notify_url=_env("KEHOU_GANFUTONG_NOTIFY_URL"),
-            return_url=_env("KEHOU_GANFUTONG_RETURN_URL", required=False),
+            notify_url=config.env("KEHOU_GANFUTONG_NOTIFY_URL"),
+            return_url=config.env("KEHOU_GANFUTONG_RETURN_URL", required=False),
             paths=paths,
-            timeout=float(_env("KEHOU_GANFUTONG_TIMEOUT", required=False) or 10),
+            timeout=float(config.env("KEHOU_GANFUTONG_TIMEOUT", required=False) or 10),
         )
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import time
 from collections.abc import Mapping
@@ -34,9 +33,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from wechatpayv3.utils import build_authorization, load_certificate, load_private_key, rsa_sign, rsa_verify
 
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 
-from . import wechat_v3
+from . import config, wechat_v3
 from .base import Ack, ChannelEvent, ChannelUnavailable, NotificationRejected, PaymentStart, RefundSubmitted
 from .simulator import event_from_wechat
 
@@ -45,23 +45,6 @@ API_BASE = "https://api.mch.weixin.qq.com"
 USER_AGENT = "kehou (wechatpayv3 primitives)"
 # Refund answers that mean "try again later with the same out_refund_no", not "this refund failed".
 RETRY_LATER = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH", "RATELIMIT_EXCEEDED"}
-
-
-def _env(name: str, *, required: bool = True) -> str:
-    value = os.environ.get(name, "").strip()
-    if required and not value:
-        raise ImproperlyConfigured(f"{name} is not set (see docs/payments.md)")
-    return value
-
-
-def _read(name: str, *, required: bool = True) -> str:
-    path = _env(name, required=required)
-    if not path:
-        return ""
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError:
-        raise ImproperlyConfigured(f"the file named by {name} cannot be read") from None
 
 
 @dataclass(frozen=True)
@@ -88,29 +71,29 @@ class WechatConfig:
 
     @classmethod
     def from_env(cls) -> WechatConfig:
-        cert_dir = _env("KEHOU_WECHAT_PLATFORM_CERT_DIR", required=False)
-        public_key = _read("KEHOU_WECHAT_PUBLIC_KEY_FILE", required=False)
-        public_key_id = _env("KEHOU_WECHAT_PUBLIC_KEY_ID", required=bool(public_key))
+        cert_dir = config.env("KEHOU_WECHAT_PLATFORM_CERT_DIR", required=False)
+        public_key = config.read_text("KEHOU_WECHAT_PUBLIC_KEY_FILE", required=False)
+        public_key_id = config.env("KEHOU_WECHAT_PUBLIC_KEY_ID", required=bool(public_key))
         certificates = load_certificate_dir(cert_dir) if cert_dir else ()
         if not certificates and not public_key:
             raise ImproperlyConfigured(
                 "KEHOU_WECHAT_PLATFORM_CERT_DIR (with certificates) or KEHOU_WECHAT_PUBLIC_KEY_FILE must be set"
             )
-        apiv3_key = _read("KEHOU_WECHAT_APIV3_KEY_FILE")
+        apiv3_key = config.read_text("KEHOU_WECHAT_APIV3_KEY_FILE")
         if len(apiv3_key.encode()) != 32:
             raise ImproperlyConfigured("the APIv3 key (KEHOU_WECHAT_APIV3_KEY_FILE) must be 32 bytes")
         return cls(
-            mchid=_env("KEHOU_WECHAT_MCHID"),
-            appid=_env("KEHOU_WECHAT_APPID"),
-            cert_serial=_env("KEHOU_WECHAT_CERT_SERIAL"),
-            private_key_pem=_read("KEHOU_WECHAT_PRIVATE_KEY_FILE"),
+            mchid=config.env("KEHOU_WECHAT_MCHID"),
+            appid=config.env("KEHOU_WECHAT_APPID"),
+            cert_serial=config.env("KEHOU_WECHAT_CERT_SERIAL"),
+            private_key_pem=config.read_text("KEHOU_WECHAT_PRIVATE_KEY_FILE"),
             apiv3_key=apiv3_key,
             certificates=certificates,
             public_key_pem=public_key,
             public_key_id=public_key_id,
-            notify_url=_env("KEHOU_WECHAT_NOTIFY_URL"),
-            api_base=(_env("KEHOU_WECHAT_API_BASE", required=False) or API_BASE).rstrip("/"),
-            timeout=float(_env("KEHOU_WECHAT_TIMEOUT", required=False) or 10),
+            notify_url=config.env("KEHOU_WECHAT_NOTIFY_URL"),
+            api_base=(config.env("KEHOU_WECHAT_API_BASE", required=False) or API_BASE).rstrip("/"),
+            timeout=float(config.env("KEHOU_WECHAT_TIMEOUT", required=False) or 10),
         )
 
     def platform_keys(self, at: datetime | None = None) -> wechat_v3.PlatformKeys:
@@ -227,7 +210,8 @@ class WechatGateway:
         kind, _sep, ref = payer_ref.partition(":")
         if kind not in ("openid", "ip") or not ref:
             raise KehouError(
-                _("WeChat Pay needs to be opened inside WeChat or from a phone browser."), code="wechat_payer_unknown"
+                _("WeChat Pay needs to be opened inside WeChat or from a phone browser."),
+                code=ErrorCode.WECHAT_PAYER_UNKNOWN,
             )
         body: dict[str, Any] = {
             "appid": self.config.appid,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError, NotFound
 from kehou.enrolment.models import Enrolment
 from kehou.enrolment.services.selection import enrolment_confirm
@@ -27,27 +28,10 @@ from kehou.notify.services import notify
 from ..channels import enabled_channels, gateway
 from ..channels.base import ChannelEvent, PaymentStart
 from ..models import Channel, Order, OrderLine, PaymentAttempt
+from .common import PAYMENT_GRACE, check_request_key, new_number
+from .refunds import refund_whole_payment
 
 log = logging.getLogger("kehou.payments")
-# A seat whose payment is under way when its hold runs out waits this long for the channel's word (the hold itself
-# is not extended: the payment counts only if the channel says it was made within the hold).
-PAYMENT_GRACE = timedelta(minutes=5)
-KEY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
-
-
-def check_request_key(key: str) -> str:
-    if not (8 <= len(key or "") <= 64 and set(key) <= KEY_CHARS):
-        raise KehouError(
-            _("Send a request key of 8 to 64 letters, digits or -_.: characters."),
-            code="request_key_invalid",
-            fields={"request_key": key},
-        )
-    return key
-
-
-def new_number(prefix: str, now: datetime) -> str:
-    """A merchant number channels accept (≤ 32 characters of [A-Za-z0-9]): prefix, time, randomness."""
-    return f"{prefix}{now:%y%m%d%H%M%S}{secrets.token_hex(5).upper()}"
 
 
 def _guardian_enrolment(actor: Any, enrolment_id: int) -> Enrolment:
@@ -71,19 +55,23 @@ def order_create(
     previous = Order.objects.filter(payer=actor, request_key=request_key).first()
     if previous is not None:
         if previous.enrolment_id != enrolment_id:
-            raise Conflict(_("This request key was already used for another order."), code="request_key_reused")
+            raise Conflict(_("This request key was already used for another order."), code=ErrorCode.REQUEST_KEY_REUSED)
         return previous, False
     enrolment = _guardian_enrolment(actor, enrolment_id)
     existing = Order.objects.filter(enrolment=enrolment).first()
     if existing is not None:
         return existing, False
     if enrolment.status not in (Enrolment.Status.HELD, Enrolment.Status.CONFIRMED):
-        raise Conflict(_("There is no held seat to pay for."), code="no_held_seat", fields={"status": enrolment.status})
+        raise Conflict(
+            _("There is no held seat to pay for."), code=ErrorCode.NO_HELD_SEAT, fields={"status": enrolment.status}
+        )
     course_class = enrolment.course_class
     materials = course_class.materials_fee_fen if include_materials and course_class.materials_fee_fen else 0
     total = enrolment.fee_fen + materials
     if total > 0 and enrolment.status != Enrolment.Status.HELD:
-        raise Conflict(_("There is no held seat to pay for."), code="no_held_seat", fields={"status": enrolment.status})
+        raise Conflict(
+            _("There is no held seat to pay for."), code=ErrorCode.NO_HELD_SEAT, fields={"status": enrolment.status}
+        )
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -118,7 +106,7 @@ def order_create(
                 order.refresh_from_db()
             audit.record(
                 actor=actor,
-                action="order.create",
+                action=AuditAction.ORDER_CREATE,
                 obj=order,
                 after={"total_fen": total, "materials_fen": materials, "enrolment": enrolment.pk},
                 now=now,
@@ -147,17 +135,19 @@ def payment_start(
     if order.payer_id != actor.pk and not order.pupil.guardians.filter(user=actor).exists():
         raise NotFound(_("Not found."))
     if channel not in enabled_channels() or channel == Channel.WAIVER:
-        raise KehouError(_("This payment channel is not available."), code="channel_unavailable")
+        raise KehouError(_("This payment channel is not available."), code=ErrorCode.CHANNEL_UNAVAILABLE)
     if order.status != Order.Status.PENDING:
         raise Conflict(
-            _("The order is not awaiting payment."), code="order_not_pending", fields={"status": order.status}
+            _("The order is not awaiting payment."), code=ErrorCode.ORDER_NOT_PENDING, fields={"status": order.status}
         )
     if order.expires_at <= now or order.enrolment.status != Enrolment.Status.HELD:
-        raise Conflict(_("The seat's hold has expired."), code="hold_expired")
+        raise Conflict(_("The seat's hold has expired."), code=ErrorCode.HOLD_EXPIRED)
     from ..channels.base import ChannelUnavailable
 
     unavailable = KehouError(
-        _("The payment channel cannot be reached now; try again shortly."), code="channel_unavailable", status=503
+        _("The payment channel cannot be reached now; try again shortly."),
+        code=ErrorCode.CHANNEL_UNAVAILABLE,
+        status=503,
     )
     for earlier in order.attempts.filter(status=PaymentAttempt.Status.CREATED).exclude(channel=channel):
         try:
@@ -196,8 +186,6 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
     """Apply a verified payment of an attempt (amount and merchant already compared). Returns the outcome:
     ``applied``; ``duplicate`` when this payment was applied before; ``late_refunded`` when the order had closed
     (the hold expired first) or another attempt had paid it: the money is refunded whole at once."""
-    from .refunds import refund_whole_payment
-
     paid_at = event.occurred_at or now
     with transaction.atomic():
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
@@ -253,7 +241,7 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
                 outcome = "late_refunded"
         audit.record(
             actor=None,
-            action=f"payment.{outcome}",
+            action=AuditAction(f"payment.{outcome}"),
             obj=order,
             after={"out_trade_no": attempt.out_trade_no, "amount_fen": attempt.amount_fen, "channel": attempt.channel},
             now=now,
@@ -349,7 +337,7 @@ def _close_one(order: Order, *, now: datetime) -> int:
             )
         audit.record(
             actor=None,
-            action="order.close",
+            action=AuditAction.ORDER_CLOSE,
             obj=order,
             after={"reason": "hold expired"},
             now=now,

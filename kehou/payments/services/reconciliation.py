@@ -44,7 +44,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
+from kehou.core import audit, permissions
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.excel import workbook_bytes
 from kehou.ledger.models import LedgerTransaction
@@ -93,14 +95,14 @@ def day_bounds(bill_date: date) -> tuple[datetime, datetime]:
 def _unreadable(reason: str) -> KehouError:
     return KehouError(
         _("The bill could not be read: %(reason)s") % {"reason": reason},
-        code="bill_unreadable",
+        code=ErrorCode.BILL_UNREADABLE,
         fields={"reason": reason},
     )
 
 
 def _check_channel(channel: str) -> None:
     if channel not in Channel.values or channel == Channel.WAIVER:
-        raise KehouError(_("Unknown payment channel."), code="channel_unknown", fields={"channel": channel})
+        raise KehouError(_("Unknown payment channel."), code=ErrorCode.CHANNEL_UNKNOWN, fields={"channel": channel})
 
 
 def _fetch(channel: str, bill_date: date) -> bytes:
@@ -109,7 +111,7 @@ def _fetch(channel: str, bill_date: date) -> bytes:
     except (ChannelUnavailable, ImproperlyConfigured) as exc:
         raise KehouError(
             _("The channel's bill could not be downloaded; try again later or upload the file."),
-            code="bill_unavailable",
+            code=ErrorCode.BILL_UNAVAILABLE,
             fields={"channel": channel, "detail": str(exc)[:200]},
         ) from None
 
@@ -136,14 +138,14 @@ def read_bill(*, channel: str, bill_date: date, content: bytes) -> list[BillRow]
     if strangers:
         raise KehouError(
             _("The bill is of another merchant."),
-            code="bill_wrong_merchant",
+            code=ErrorCode.BILL_WRONG_MERCHANT,
             fields={"merchant_id": strangers[0][:32], "expected": merchant},
         )
     dates = {timezone.localtime(r.at, SHANGHAI).date() for r in rows if r.at}
     if dates and bill_date not in dates:
         raise KehouError(
             _("The bill is of another day."),
-            code="bill_wrong_date",
+            code=ErrorCode.BILL_WRONG_DATE,
             fields={"bill_date": bill_date.isoformat(), "found": min(dates).isoformat()},
         )
     return rows
@@ -258,11 +260,7 @@ def reconcile(*, channel: str, bill_date: date, content: bytes | None, actor: An
     (``bill_unreadable``), one of another merchant or day, writes nothing. A person running it must be the city
     bureau (``actor`` None is the system: the reconcile command)."""
     if actor is not None:
-        from kehou.core.errors import Forbidden
-        from kehou.core.scope import scope_for
-
-        if not scope_for(actor).everything:
-            raise Forbidden(_("Only the city bureau reconciles the channels' bills."), code="not_city_admin")
+        permissions.require_city_admin(actor, message=_("Only the city bureau reconciles the channels' bills."))
     _check_channel(channel)
     source = "file" if content is not None else "download"
     if content is None:
@@ -302,7 +300,7 @@ def reconcile(*, channel: str, bill_date: date, content: bytes | None, actor: An
         summary = reconciliation_summary(recon)
         audit.record(
             actor=actor,
-            action="reconciliation.import",
+            action=AuditAction.RECONCILIATION_IMPORT,
             obj=recon,
             after=summary | {"source": source, "settlement_net_fen": settle_net},
             now=now,

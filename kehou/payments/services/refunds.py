@@ -23,18 +23,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
-from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
+from kehou.core import audit, jobs, permissions
+from kehou.core.audit_actions import AuditAction
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import Conflict, KehouError
 from kehou.core.scope import scope_for
 from kehou.enrolment.models import ClassSession, Enrolment
 from kehou.ledger.services import REFUNDS_PAYABLE, Leg, clearing_code, post, prepaid_code
 from kehou.notify.services import notify
 from kehou.orgs.models import Region
+from kehou.people.models import Role, RoleAssignment
 
 from ..channels import gateway
 from ..channels.base import ChannelEvent, ChannelUnavailable
 from ..models import Order, OrderLine, PaymentAttempt, Refund, RefundPolicy
-from .orders import check_request_key, new_number
+from .common import check_request_key, new_number
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,12 @@ def _reserve(order: Order, *, course_fen: int, materials_fen: int) -> None:
     if not Order.objects.filter(pk=order.pk, refunded_fen__lte=F("paid_fen") - amount).update(
         refunded_fen=F("refunded_fen") + amount
     ):
-        raise Conflict(_("That is more than is left to refund."), code="refund_exceeds_paid")
+        raise Conflict(_("That is more than is left to refund."), code=ErrorCode.REFUND_EXCEEDS_PAID)
     for kind, part in ((OrderLine.Kind.COURSE, course_fen), (OrderLine.Kind.MATERIALS, materials_fen)):
         if part and not OrderLine.objects.filter(
             order=order, kind=kind, refunded_fen__lte=F("amount_fen") - part
         ).update(refunded_fen=F("refunded_fen") + part):
-            raise Conflict(_("That is more than is left to refund."), code="refund_exceeds_paid")
+            raise Conflict(_("That is more than is left to refund."), code=ErrorCode.REFUND_EXCEEDS_PAID)
 
 
 def refund_request(
@@ -132,17 +135,22 @@ def refund_request(
     previous = Refund.objects.filter(requested_by=actor, request_key=request_key).first()
     if previous is not None:
         if previous.order_id != order.pk:
-            raise Conflict(_("This request key was already used for another refund."), code="request_key_reused")
+            raise Conflict(
+                _("This request key was already used for another refund."), code=ErrorCode.REQUEST_KEY_REUSED
+            )
         return previous, False
-    scope = scope_for(actor)
-    is_guardian = order.pupil_id in scope.pupil_ids
-    is_school = order.school_id in scope.school_ids or "superuser" in scope.roles
-    if not (is_guardian or is_school):
-        if scope.may_see(order):
-            raise Forbidden(_("Only the child's guardians or the school may cancel."), code="not_guardian")
-        raise NotFound(_("Not found."))
+    permissions.require_guardian_or_school(
+        actor,
+        obj=order,
+        pupil_id=order.pupil_id,
+        school_id=order.school_id,
+        message=_("Only the child's guardians or the school may cancel."),
+        code=ErrorCode.NOT_GUARDIAN,
+    )
     if order.status != Order.Status.PAID:
-        raise Conflict(_("Only a paid order can be refunded."), code="order_not_paid", fields={"status": order.status})
+        raise Conflict(
+            _("Only a paid order can be refunded."), code=ErrorCode.ORDER_NOT_PAID, fields={"status": order.status}
+        )
     q = quote(order, now=now)
     refund: Refund | None = None
     try:
@@ -179,7 +187,7 @@ def refund_request(
                 )
             audit.record(
                 actor=actor,
-                action="refund.request",
+                action=AuditAction.REFUND_REQUEST,
                 obj=order,
                 after={"quote": q.basis, "amount_fen": q.amount_fen, "refund": refund.refund_no if refund else None},
                 now=now,
@@ -200,22 +208,24 @@ def refund_request(
 def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime) -> Refund:
     """The school approves (the refund goes to the channel) or rejects (the amount goes back to the
     prepayments; the place stays cancelled)."""
-    scope = scope_for(actor)
-    if not (refund.order.school_id in scope.school_ids or "superuser" in scope.roles):
-        if scope.may_see(refund):
-            raise Forbidden(_("Only the school's administrators may decide."), code="not_school_admin")
-        raise NotFound(_("Not found."))
+    permissions.require_school_admin(
+        actor,
+        school_id=refund.order.school_id,
+        district_id=None,
+        visible=scope_for(actor).may_see(refund),
+        message=_("Only the school's administrators may decide."),
+    )
     to = Refund.Status.PROCESSING if approve else Refund.Status.REJECTED
     with transaction.atomic():
         if not Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING_APPROVAL).update(
             status=to, decided_by=actor
         ):
-            raise Conflict(_("The refund has already been decided."), code="refund_decided")
+            raise Conflict(_("The refund has already been decided."), code=ErrorCode.REFUND_DECIDED)
         if not approve:
             _give_back(refund, now=now, status=Refund.Status.REJECTED)
         audit.record(
             actor=actor,
-            action="refund.approve" if approve else "refund.reject",
+            action=AuditAction.REFUND_APPROVE if approve else AuditAction.REFUND_REJECT,
             obj=refund,
             after={"status": to},
             now=now,
@@ -231,22 +241,29 @@ def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime) -
 def submit(*, refund: Refund, now: datetime) -> None:
     """Send a processing refund to its channel (with its ``out_refund_no``, so a resend is the same refund).
     The final state comes from the channel's notification or a query (``refunds_poll``)."""
-    if refund.status != Refund.Status.PROCESSING:
-        return
     try:
-        answer = gateway(refund.channel).refund(
-            out_trade_no=refund.attempt.out_trade_no,
-            out_refund_no=refund.refund_no,
-            amount_fen=refund.amount_fen,
-            total_fen=refund.attempt.amount_fen,
-            reason=refund.reason,
-        )
+        _send(refund=refund, now=now)
     except (ChannelUnavailable, KehouError):
         return  # stays processing; refunds_poll resubmits or queries
+
+
+def _send(*, refund: Refund, now: datetime) -> str:
+    """``submit``, raising when the channel cannot be reached. Returns the refund's state after the channel's
+    answer: processing, succeeded or failed."""
+    if refund.status != Refund.Status.PROCESSING:
+        return str(refund.status)
+    answer = gateway(refund.channel).refund(
+        out_trade_no=refund.attempt.out_trade_no,
+        out_refund_no=refund.refund_no,
+        amount_fen=refund.amount_fen,
+        total_fen=refund.attempt.amount_fen,
+        reason=refund.reason,
+    )
     if answer.channel_refund_id:
         Refund.objects.filter(pk=refund.pk).update(channel_refund_id=answer.channel_refund_id)
     if answer.status in ("succeeded", "failed"):
         finish(refund=refund, succeeded=answer.status == "succeeded", now=now, failure=answer.failure)
+    return answer.status
 
 
 def finish(*, refund: Refund, succeeded: bool, now: datetime, failure: str = "") -> str:
@@ -277,9 +294,11 @@ def finish(*, refund: Refund, succeeded: bool, now: datetime, failure: str = "")
             )
         else:
             _give_back(refund, now=now, status=Refund.Status.FAILED)
+            if refund.basis.get("rule") == "automatic":
+                _automatic_refused(refund)
         audit.record(
             actor=None,
-            action=f"refund.{to}",
+            action=AuditAction(f"refund.{to}"),
             obj=refund,
             after={"amount_fen": refund.amount_fen, "failure": failure[:200]},
             now=now,
@@ -311,9 +330,12 @@ def _give_back(refund: Refund, *, now: datetime, status: str) -> None:
     )
 
 
-def refund_whole_payment(*, attempt: PaymentAttempt, reason: str, stray: bool, now: datetime) -> Refund:
+def refund_whole_payment(
+    *, attempt: PaymentAttempt, reason: str, stray: bool, now: datetime, try_no: int = 1
+) -> Refund:
     """Refund a payment whole, at once, without anyone asking: it arrived after its order closed, or it paid an
-    order a second time (``stray``: outside the order's counters)."""
+    order a second time (``stray``: outside the order's counters). The task worker sends it to the channel
+    (``automatic_refund_pursue``); ``try_no`` > 1 asks again after the channel refused the previous try."""
     order = attempt.order
     if not stray:
         _reserve(order, course_fen=order.total_fen - _materials(order), materials_fen=_materials(order))
@@ -327,10 +349,10 @@ def refund_whole_payment(*, attempt: PaymentAttempt, reason: str, stray: bool, n
         materials_fen=0 if stray else _materials(order),
         amount_fen=attempt.amount_fen,
         reason=reason,
-        basis={"rule": "automatic", "reason": reason},
+        basis={"rule": "automatic", "reason": reason, **({"try": try_no} if try_no > 1 else {})},
         status=Refund.Status.PROCESSING,
         requested_by=order.payer,
-        request_key=f"auto-{attempt.out_trade_no}",
+        request_key=f"auto-{attempt.out_trade_no}" + (f"-{try_no}" if try_no > 1 else ""),
         requested_at=now,
     )
     post(
@@ -341,8 +363,80 @@ def refund_whole_payment(*, attempt: PaymentAttempt, reason: str, stray: bool, n
         school_id=order.school_id,
         reference=f"order:{order.order_no}",
     )
-    transaction.on_commit(lambda: submit(refund=Refund.objects.get(pk=refund.pk), now=now))
+    jobs.enqueue(AUTOMATIC_REFUND_TASK, refund_id=refund.pk)
     return refund
+
+
+# --- automatic refunds, seen through by the task worker (payments.tasks) ----------------------------------------
+AUTOMATIC_REFUND_TASK = "kehou.payments.tasks.pursue_automatic_refund"
+AUTOMATIC_REFUND_TRIES = len(jobs.RETRY_DELAYS) + 1  # refund numbers tried before the city is alerted
+
+
+class AutomaticRefundNotSent(Exception):
+    """The channel could not be reached: the worker tries again (with back-off)."""
+
+
+def _automatic_refused(refund: Refund) -> None:
+    """The channel refused an automatic refund (its money went back to the school's prepayments, ``_give_back``):
+    after a back-off the worker refunds the payment again under a new number, since a refused number stays
+    refused; past the last try it gives up and the city is alerted. Runs inside ``finish``'s transaction."""
+    tries = int(refund.basis.get("try", 1))
+    delays = jobs.RETRY_DELAYS
+    jobs.enqueue(AUTOMATIC_REFUND_TASK, delay=delays[tries - 1] if tries <= len(delays) else 0, refund_id=refund.pk)
+
+
+def automatic_refund_pursue(*, refund_id: int, now: datetime) -> str:
+    """See an automatic refund through: send it to its channel (``processing``, ``succeeded``, ``failed``), or, once
+    the channel refused it, refund the payment again as the next try (``asked_again``; ``superseded`` when someone
+    refunded the order meanwhile). Already with the channel or done: its state. Raises ``AutomaticRefundNotSent``
+    while the channel cannot be reached and ``GiveUp`` after ``AUTOMATIC_REFUND_TRIES`` refusals."""
+    refund = Refund.objects.select_related("attempt__order").get(pk=refund_id)
+    if refund.status == Refund.Status.PROCESSING and not refund.channel_refund_id:
+        try:
+            return _send(refund=refund, now=now)
+        except (ChannelUnavailable, KehouError) as exc:
+            raise AutomaticRefundNotSent(f"{refund.refund_no}: {exc}") from exc
+    if refund.status != Refund.Status.FAILED:
+        return str(refund.status)
+    tries = int(refund.basis.get("try", 1))
+    key = f"auto-{refund.attempt.out_trade_no}-{tries + 1}"
+    if Refund.objects.filter(requested_by_id=refund.requested_by_id, request_key=key).exists():
+        return "asked_again"
+    if tries >= AUTOMATIC_REFUND_TRIES:
+        raise jobs.GiveUp(f"{refund.refund_no}: the channel refused the refund {tries} times ({refund.failure})")
+    try:
+        with transaction.atomic():
+            refund_whole_payment(
+                attempt=refund.attempt, reason=refund.reason, stray=refund.stray, now=now, try_no=tries + 1
+            )
+    except IntegrityError:
+        return "asked_again"  # another worker asked at the same moment (the request key is unique)
+    except Conflict:
+        return "superseded"  # nothing left to refund: the order was refunded by a request meanwhile
+    return "asked_again"
+
+
+def automatic_refund_alert(*, refund_id: int, error: str, now: datetime) -> int:
+    """The worker gave up on an automatic refund: every city administrator is told which payment could not be
+    refunded and where its money is. Returns how many were told."""
+    first = Refund.objects.select_related("order").get(pk=refund_id)
+    refund = (
+        Refund.objects.filter(attempt_id=first.attempt_id, basis__rule="automatic").order_by("-pk").first() or first
+    )
+    where = (
+        "退回学校预收款 back in the school's prepayments"
+        if refund.status == Refund.Status.FAILED
+        else "仍在等待渠道 still reserved, the channel is asked again"
+    )
+    city = list(RoleAssignment.objects.filter(role=Role.CITY_ADMIN).values_list("user_id", flat=True))
+    return notify(
+        user_ids=city,
+        kind="refund_alert",
+        title=f"自动退款失败 Automatic refund failed: {refund.refund_no}",
+        body=f"{refund.order.order_no} · {refund.amount_fen / 100:.2f} · {refund.channel} · {where} · {error}",
+        link="/tasks/failed/",
+        now=now,
+    )
 
 
 def _materials(order: Order) -> int:
@@ -398,20 +492,20 @@ def policy_set(
     else:
         require_district_admin(actor, region)
     if after_start not in RefundPolicy.AfterStart.values:
-        raise KehouError(_("Unknown refund rule."), code="invalid_rule")
+        raise KehouError(_("Unknown refund rule."), code=ErrorCode.INVALID_RULE)
     clean_tiers = []
     for tier in tiers or []:
         try:
             upto, percent = Decimal(str(tier["held_upto"])), Decimal(str(tier["percent"]))
         except (KeyError, ArithmeticError, TypeError, ValueError):
-            raise KehouError(_("Each tier needs held_upto and percent."), code="invalid_tiers") from None
+            raise KehouError(_("Each tier needs held_upto and percent."), code=ErrorCode.INVALID_TIERS) from None
         if not (upto.is_finite() and percent.is_finite() and 0 < upto <= 1 and 0 <= percent <= 100):
-            raise KehouError(_("Each tier needs held_upto and percent."), code="invalid_tiers")
+            raise KehouError(_("Each tier needs held_upto and percent."), code=ErrorCode.INVALID_TIERS)
         clean_tiers.append({"held_upto": str(upto), "percent": str(percent)})
     if after_start == RefundPolicy.AfterStart.TIERED and not clean_tiers:
-        raise KehouError(_("A tiered rule needs tiers."), code="invalid_tiers")
+        raise KehouError(_("A tiered rule needs tiers."), code=ErrorCode.INVALID_TIERS)
     if not (Decimal(no_refund_after).is_finite() and Decimal(0) <= no_refund_after <= Decimal(1)):
-        raise KehouError(_("The deadline is a fraction of the sessions."), code="invalid_deadline")
+        raise KehouError(_("The deadline is a fraction of the sessions."), code=ErrorCode.INVALID_DEADLINE)
     with transaction.atomic():
         policy, _created = RefundPolicy.objects.update_or_create(
             region=region,
@@ -425,7 +519,7 @@ def policy_set(
         )
         audit.record(
             actor=actor,
-            action="refund_policy.set",
+            action=AuditAction.REFUND_POLICY_SET,
             obj=policy,
             after={"after_start": after_start, "tiers": clean_tiers, "no_refund_after": str(no_refund_after)},
             now=now,

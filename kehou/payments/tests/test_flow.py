@@ -204,7 +204,7 @@ def test_payment_start_refuses_closed_orders_and_unknown_channels(simulator, set
 
 
 def test_a_payment_made_within_the_hold_keeps_the_seat_though_its_notification_comes_after_expiry(simulator):
-    from kehou.enrolment.services.selection import holds_expire
+    from kehou.enrolment.services.waitlist import holds_expire
 
     seat = held_seat()
     order = ordered(seat)

@@ -344,7 +344,7 @@ def test_export_is_scoped(city):
 def test_grade_names():
     from django.utils import translation
 
-    from kehou.portal.templatetags.kehou_ui import grade_name, percent_of
+    from kehou.core.templatetags.kehou_ui import grade_name, percent_of
 
     with translation.override("zh-hans"):
         assert str(grade_name(1)) == "一年级"

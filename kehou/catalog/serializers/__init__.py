@@ -1,0 +1,3 @@
+"""Serializers of the catalog API, one module per resource (submissions, panels, the experts' seats, libraries,
+filings, standards).
+"""
