@@ -70,3 +70,17 @@ class AuditAction(models.TextChoices):
     WINDOW_PUBLISHED = "window.published", _("Window: published")
     WINDOW_STAGGER = "window.stagger", _("Window: stagger")
     WINDOW_UPDATE = "window.update", _("Window: update")
+
+
+# Who sits on a review panel, what each expert scored and who recused is the reviewing bureau's to know: the
+# submitting school (whose row it also is) must not read it in the audit log any more than in the panel API. These
+# entries are shown only to a bureau whose region they are recorded under (the city bureau: all).
+BUREAU_ONLY: frozenset[AuditAction] = frozenset(
+    {
+        AuditAction.PANEL_DRAWN,
+        AuditAction.PANEL_MEMBER_DECLINED,
+        AuditAction.PANEL_SCORED,
+        AuditAction.PANEL_DECIDED,
+        AuditAction.EXPERT_RECUSED,
+    }
+)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .audit_actions import BUREAU_ONLY
 from .models import AuditEntry
 from .scope import Scope
 
@@ -23,7 +24,8 @@ def _parse_day(text: str) -> date | None:
 def audit_list(
     *, scope: Scope, action: str = "", object_type: str = "", actor: str = "", since: str = "", until: str = ""
 ) -> QuerySet[AuditEntry]:
-    """Audit entries: city admins see all; district and school admins only their own district or school.
+    """Audit entries: city admins see all; district and school admins only their own district or school, and the
+    review entries (panels' members and scores, recusals) only the bureau of the region they belong to.
 
     Operators, teachers, parents and experts hold no admin grant, so they see none (audit is an admin tool).
     """
@@ -34,6 +36,10 @@ def audit_list(
         school_ids=scope.school_ids,
     )
     qs = admin_scope.filter(AuditEntry.objects.all())
+    if not scope.everything:
+        # Review entries carry the visibility of what they describe (the panel's members and scores): a bureau of
+        # the region they are recorded under, never the submitting school.
+        qs = qs.exclude(Q(action__in=BUREAU_ONLY) & ~Q(district_id__in=scope.district_ids))
     if action:
         qs = qs.filter(action__startswith=action)
     if object_type:

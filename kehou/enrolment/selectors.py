@@ -308,6 +308,7 @@ def shown_pupil_name(*, scope: Scope, pupil: Pupil, teacher_id: int | None = Non
     the teacher of the class it is shown in; masked (``张**``) for the bureaus, operators and other parents."""
     from kehou.core.masking import mask_name
 
+    # The rule is people.selectors.pupil_shown's (docs/privacy.md); only the name is read here, without guardians.
     if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
         return pupil.name
     if teacher_id is not None and teacher_id in scope.teacher_ids:

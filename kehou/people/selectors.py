@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from kehou.core.masking import mask_phone, mask_student_number
+from kehou.core.masking import mask_name, mask_phone, mask_student_number
 from kehou.core.scope import Scope
 
 from .models import Guardian, Pupil, Role, RoleAssignment, TeacherProfile, User
@@ -139,3 +141,68 @@ def shown_teacher_phone(*, scope: Scope, teacher: TeacherProfile) -> str:
     if any(scope.may_see_personal_data(school_id=s.pk) for s in teacher.schools.all()):
         return teacher.user.phone or ""
     return mask_phone(teacher.user.phone)
+
+
+# --- what each role may read of a pupil (docs/privacy.md) ----------------------------------------------------
+@dataclass(frozen=True)
+class PupilShown:
+    """A pupil as one viewer may see them. ``None`` means the field is withheld, not unknown."""
+
+    name: str
+    student_number: str
+    gender: str | None
+    birth_date: date | None
+    guardians: list[dict[str, str]] = field(default_factory=list)
+    level: str = "masked"  # full · teacher · bureau · operator
+
+
+def pupil_shown(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) -> PupilShown:
+    """The one place that decides which of a minor's fields a viewer reads (API, pages, exports):
+
+    * the pupil's own school and guardians (and superusers): everything;
+    * the teacher of a class the pupil is in (``teacher_id``): the name, gender and class, the student number
+      masked, no birth date, the guardians' names and phones masked (messages go through the platform);
+    * the bureaus of the pupil's district and the city: the masked name and number, gender, grade and class (for
+      statistics), no birth date and no guardians;
+    * an operator's staff (a private company) and anyone else who may see the row: the masked name and the grade
+      and class only.
+    """
+    guardians = list(pupil.guardians.all())
+    if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
+        return PupilShown(
+            name=pupil.name,
+            student_number=pupil.student_number,
+            gender=pupil.gender,
+            birth_date=pupil.birth_date,
+            guardians=[
+                {"id": str(g.pk), "name": g.user.full_name, "relation": g.relation, "phone": g.user.phone or ""}
+                for g in guardians
+            ],
+            level="full",
+        )
+    if teacher_id is not None and teacher_id in scope.teacher_ids:
+        return PupilShown(
+            name=pupil.name,
+            student_number=mask_student_number(pupil.student_number),
+            gender=pupil.gender,
+            birth_date=None,
+            guardians=[
+                {
+                    "id": str(g.pk),
+                    "name": mask_name(g.user.full_name),
+                    "relation": g.relation,
+                    "phone": mask_phone(g.user.phone),
+                }
+                for g in guardians
+            ],
+            level="teacher",
+        )
+    bureau = scope.everything or pupil.school.district_id in scope.district_ids
+    return PupilShown(
+        name=mask_name(pupil.name),
+        student_number=mask_student_number(pupil.student_number),
+        gender=pupil.gender if bureau else None,
+        birth_date=None,
+        guardians=[],
+        level="bureau" if bureau else "operator",
+    )

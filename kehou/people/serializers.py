@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kehou.core.scope import Scope
@@ -30,16 +31,47 @@ class GuardianSerializer(serializers.ModelSerializer[Guardian]):
 
 
 class StudentSerializer(serializers.ModelSerializer[Pupil]):
+    """A pupil as the caller may see them (``people.selectors.pupil_shown``; docs/privacy.md): withheld fields are
+    ``null`` (gender, birth date) or an empty list (guardians); names and numbers may be masked."""
+
     student_number = serializers.SerializerMethodField()
+    name = serializers.SerializerMethodField()
+    gender = serializers.SerializerMethodField()
+    birth_date = serializers.SerializerMethodField()
     school = serializers.SerializerMethodField()
-    guardians = GuardianSerializer(many=True, read_only=True)
+    guardians = serializers.SerializerMethodField()
 
     class Meta:
         model = Pupil
         fields = ["id", "student_number", "name", "gender", "birth_date", "school", "grade", "class_name", "guardians"]
 
+    def _shown(self, obj: Pupil) -> selectors.PupilShown:
+        cache = self.context.setdefault("_shown", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = selectors.pupil_shown(scope=_scope(self), pupil=obj)
+        return cache[obj.pk]  # type: ignore[no-any-return]
+
     def get_student_number(self, obj: Pupil) -> str:
-        return selectors.shown_student_number(scope=_scope(self), pupil=obj)
+        return self._shown(obj).student_number
+
+    def get_name(self, obj: Pupil) -> str:
+        return self._shown(obj).name
+
+    @extend_schema_field({"type": "string", "nullable": True, "enum": ["M", "F", None]})
+    def get_gender(self, obj: Pupil) -> str | None:
+        return self._shown(obj).gender
+
+    @extend_schema_field({"type": "string", "format": "date", "nullable": True})
+    def get_birth_date(self, obj: Pupil) -> str | None:
+        born = self._shown(obj).birth_date
+        return born.isoformat() if born else None
+
+    @extend_schema_field(GuardianSerializer(many=True))
+    def get_guardians(self, obj: Pupil) -> list[dict[str, Any]]:
+        return [
+            {"id": int(g["id"]), "name": g["name"], "relation": g["relation"], "phone": g["phone"]}
+            for g in self._shown(obj).guardians
+        ]
 
     def get_school(self, obj: Pupil) -> dict[str, Any]:
         s = obj.school

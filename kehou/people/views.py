@@ -14,7 +14,7 @@ from kehou.orgs import selectors as org_selectors
 from kehou.orgs.models import School
 
 from . import selectors
-from .models import Pupil, TeacherProfile
+from .models import Guardian, Pupil, TeacherProfile
 
 
 class PupilListPage(ScopedListPage):
@@ -25,21 +25,24 @@ class PupilListPage(ScopedListPage):
     @property
     def columns(self) -> Any:  # type: ignore[override]
         scope = self.scope
+        relations = dict(Guardian.Relation.choices)
+        genders = dict(Pupil.Gender.choices)
+        shown: dict[int, selectors.PupilShown] = {}
 
-        def number(p: Pupil) -> str:
-            return selectors.shown_student_number(scope=scope, pupil=p)
+        def see(p: Pupil) -> selectors.PupilShown:
+            if p.pk not in shown:
+                shown[p.pk] = selectors.pupil_shown(scope=scope, pupil=p)
+            return shown[p.pk]
 
         def guardians(p: Pupil) -> str:
             return "；".join(
-                f"{g.user.full_name}（{g.get_relation_display()}）"
-                f"{selectors.shown_guardian_phone(scope=scope, guardian=g, pupil=p)}"
-                for g in p.guardians.all()
+                f"{g['name']}（{relations.get(g['relation'], g['relation'])}）{g['phone']}" for g in see(p).guardians
             )
 
         return (
-            (_("Name"), lambda p: p.name),
-            (_("Student number"), number),
-            (_("Gender"), lambda p: p.get_gender_display()),
+            (_("Name"), lambda p: see(p).name),
+            (_("Student number"), lambda p: see(p).student_number),
+            (_("Gender"), lambda p: str(genders.get(see(p).gender or "", "—"))),
             (_("School"), lambda p: p.school.name),
             (_("Grade"), lambda p: p.grade),
             (_("Class"), lambda p: p.class_name),
@@ -96,16 +99,15 @@ class PupilDetailPage(ScopedDetailPage):
         return Pupil.objects.select_related("school", "school__district").prefetch_related("guardians__user")
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
-        scope = self.scope
+        shown = selectors.pupil_shown(scope=self.scope, pupil=obj)
+        relations = dict(Guardian.Relation.choices)
         return {
-            "student_number": selectors.shown_student_number(scope=scope, pupil=obj),
+            "shown": shown,
+            "gender": dict(Pupil.Gender.choices).get(shown.gender or "", ""),
+            "student_number": shown.student_number,
             "guardians": [
-                {
-                    "name": g.user.full_name,
-                    "relation": g.get_relation_display(),
-                    "phone": selectors.shown_guardian_phone(scope=scope, guardian=g, pupil=obj),
-                }
-                for g in obj.guardians.all()
+                {"name": g["name"], "relation": relations.get(g["relation"], g["relation"]), "phone": g["phone"]}
+                for g in shown.guardians
             ],
         }
 

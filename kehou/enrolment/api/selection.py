@@ -97,7 +97,7 @@ class ChildClassesView(ScopedObjectView):
         waived = selectors.waived_terms(pupil=pupil)
         views = selectors.windows_for_pupil(pupil=pupil, now=now)
         body = {
-            "pupil": {"id": pupil.pk, "name": pupil.name},
+            "pupil": {"id": pupil.pk, "name": selectors.shown_pupil_name(scope=self.scope, pupil=pupil)},
             "windows": WindowSerializer([v.window for v in views], many=True, context={"now": now}).data,
             "classes": [offered_class(o, waived) for o in offers],
         }

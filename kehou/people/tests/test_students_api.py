@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from kehou.conftest import PASSWORD, City
 from kehou.core.masking import mask_student_number
+from kehou.people.models import Pupil
 from kehou.testing import factories as f
 
 
@@ -21,8 +22,10 @@ def bearer_for(username: str) -> APIClient:
 
 
 def names(response: Any) -> list[str]:
+    """The listed pupils, by their real names (bureaus and operators read masked names: docs/privacy.md)."""
     assert response.status_code == 200, response.content
-    return [p["name"] for p in response.json()["results"]]
+    real = dict(Pupil.objects.values_list("pk", "name"))
+    return [real[p["id"]] for p in response.json()["results"]]
 
 
 @pytest.fixture
@@ -152,6 +155,6 @@ def test_an_out_of_range_id_filter_is_400(city: City) -> None:
 
 def test_pagination(city: City, classes: None) -> None:
     api = bearer_for("city")
-    page = api.get("/api/v1/students/?page_size=2&page=2").json()
-    assert page["count"] == 5
-    assert [p["name"] for p in page["results"]] == ["甲五年", "乙学生"]
+    response = api.get("/api/v1/students/?page_size=2&page=2")
+    assert response.json()["count"] == 5
+    assert names(response) == ["甲五年", "乙学生"]
