@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from kehou.core.scope import Scope
 
@@ -131,7 +132,7 @@ def account_balances(accounts: QuerySet[Account]) -> list[tuple[Account, int, in
 
 def transaction_detail_queryset(*, scope: Scope) -> QuerySet[LedgerTransaction]:
     """Transactions in the scope with their postings and the postings' accounts."""
-    postings = Posting.objects.select_related("debit", "credit").order_by("pk")
+    postings = Posting.objects.select_related("debit__school", "credit__school").order_by("pk")
     return scope.filter(
         LedgerTransaction.objects.select_related("school").prefetch_related(Prefetch("postings", queryset=postings))
     )
@@ -149,3 +150,22 @@ def transaction_list(
     if reference:
         qs = qs.filter(reference=reference)
     return qs.order_by("-at", "-pk")
+
+
+def account_label(account: Account) -> str:
+    """An account in the reader's language ("资金监管账户", "家长预付款 · 南昌市第一小学"), for pages; the code
+    (``prepaid:school:10``) is for engineers and the API."""
+    code = account.code
+    if code == "escrow":
+        return str(_("Escrow account"))
+    if code.startswith("clearing:"):
+        return str(_("Channel clearing: %(channel)s")) % {"channel": code.split(":", 1)[1]}
+    if code.startswith("prepaid:school:"):
+        school = account.school.name if account.school is not None else code.rsplit(":", 1)[1]
+        return str(_("Prepayments · %(school)s")) % {"school": school}
+    labels = {
+        "refunds_payable": _("Refunds payable"),
+        "teacher_pay_payable": _("Teachers' pay payable"),
+        "operator_costs_payable": _("Operator costs payable"),
+    }
+    return str(labels.get(code, account.name))

@@ -14,6 +14,7 @@ from kehou.core import audit
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
+from kehou.core.money import fen_to_yuan_str
 from kehou.orgs.models import Organisation, Region, School
 from kehou.people.models import Role, TeacherProfile
 
@@ -111,8 +112,8 @@ def check_fee(region: Region, category: Category, fee_per_hour_fen: int) -> FeeS
         )
     if not standard.min_fee_fen <= fee_per_hour_fen <= standard.max_fee_fen:
         raise KehouError(
-            _("The fee per class hour must be between %(low)s and %(high)s fen.")
-            % {"low": standard.min_fee_fen, "high": standard.max_fee_fen},
+            _("The fee per class hour must be between %(low)s and %(high)s yuan.")
+            % {"low": fen_to_yuan_str(standard.min_fee_fen), "high": fen_to_yuan_str(standard.max_fee_fen)},
             code=ErrorCode.FEE_OUT_OF_STANDARD,
             fields={
                 "fee_per_hour_fen": fee_per_hour_fen,

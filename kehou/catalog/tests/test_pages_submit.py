@@ -415,3 +415,12 @@ def test_the_admin_shows_catalog_rows_and_changes_none(city: City, seat: PanelMe
     with no_writes():
         assert client.post(f"/admin/catalog/submission/{sub.pk}/change/", {"title": "改名"}).status_code == 403
         assert client.post(f"/admin/catalog/submission/{sub.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_the_fee_standard_error_speaks_yuan_and_shows_no_code(city: City, cat: Any) -> None:
+    # Issue 14: the form takes yuan but said "须在 3000 至 5000 分之间。 fee_out_of_standard"
+    client = page_as(city.users["school_admin"])
+    page = html(client.post("/submissions/new/course/", course_form(city, fee="60", name="贵的课")))
+    assert "10.00" in page and "50.00" in page
+    assert "分之间" not in page and " fen." not in page and ">fee_out_of_standard<" not in page
+    assert "fee_out_of_standard</span>" not in page

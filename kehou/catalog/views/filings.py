@@ -53,7 +53,12 @@ class FilingListPage(ScopedListPage):
 
         def actions(f: Filing) -> SafeString:
             if scope.everything and f.status == Filing.Status.FILED:
-                return post_button(request, reverse("portal:filing-acknowledge", args=[f.pk]), _("Acknowledge"))
+                return post_button(
+                    request,
+                    reverse("portal:filing-acknowledge", args=[f.pk]),
+                    _("Acknowledge"),
+                    confirm=_("Acknowledge this filing?"),
+                )
             return SafeString("")
 
         cols: list[tuple[Any, Callable[[Filing], Any]]] = [

@@ -61,9 +61,24 @@ class WaiverListPage(ScopedListPage):
             may_decide = administers(scope, school.pk) or school.district_id in scope.district_ids
             if w.status == HardshipWaiver.Status.PENDING and may_decide and w.requested_by_id != me:
                 url = reverse("portal:waiver-decide", args=[w.pk])
-                parts.append(post_button(request, url, _("Approve"), extra={"decision": "approve"}))
                 parts.append(
-                    post_button(request, url, _("Reject"), extra={"decision": "reject"}, css="small secondary")
+                    post_button(
+                        request,
+                        url,
+                        _("Approve"),
+                        extra={"decision": "approve"},
+                        confirm=_("Approve this waiver? The pupil then selects at no fee."),
+                    )
+                )
+                parts.append(
+                    post_button(
+                        request,
+                        url,
+                        _("Reject"),
+                        extra={"decision": "reject"},
+                        confirm=_("Reject this waiver?"),
+                        css="small secondary",
+                    )
                 )
             if w.status == HardshipWaiver.Status.APPROVED and administers(scope, school.pk):
                 parts.append(

@@ -263,7 +263,7 @@ def test_the_notification_log_lists_alerts_first(city: City, seat: Seat) -> None
         channel="wechat", received_at=NOW, body="{}", outcome="rejected", reason="bad_signature", alert=True
     )
     html = text(page_as(city.users["city_admin"]).get("/payments/notifications/"))
-    assert html.index("<td>bad_signature</td>") < html.index("<td>Applied</td>")
+    assert html.index("(bad_signature)") < html.index("<td>Applied</td>")
     school = text(page_as(city.users["school_admin"]).get("/payments/notifications/"))
     assert "bad_signature" not in school and "<td>Applied</td>" in school
     assert "bad_signature" in text(page_as(city.users["city_admin"]).get("/payments/notifications/?alert=yes"))
@@ -356,3 +356,15 @@ def test_home_links(city: City) -> None:
     assert 'data-link="orders"' in text(page_as(city.users["parent"]).get("/"))
     for role in ("school_admin", "district_admin", "city_admin"):
         assert 'data-link="payments"' in text(page_as(city.users[role]).get("/")), role
+
+
+def test_the_ledger_page_names_accounts_in_words_not_codes(city: City, seat: Seat) -> None:
+    # Issue 14: the ledger showed bilingual names, `prepaid:school:10` and an idempotency-key column
+    paid_order(seat)
+    html = text(page_as(city.users["city_admin"]).get("/ledger/"))
+    shown = dict(re.findall(r'<th scope="row" data-code="([^"]+)">([^<]*)</th>', html))
+    assert shown["clearing:simulator"] in ("Channel clearing: simulator", "渠道待清算：simulator")
+    assert city.a1.name in shown[f"prepaid:school:{city.a1.pk}"] and ":" not in shown[f"prepaid:school:{city.a1.pk}"]
+    assert "Escrow account 资金" not in html and "资金监管账户 Escrow" not in html
+    assert "payment:KP" not in html  # no idempotency keys on the page (the API and the export keep them)
+    assert "prepaid:school" not in re.sub(r'data-(code|account)="[^"]*"', "", html)

@@ -21,7 +21,8 @@ from .. import selectors_pages
 
 
 def _postings(t: LedgerTransaction) -> str:
-    return "; ".join(f"{p.debit.code} ← {p.credit.code} {yuan(p.amount_fen)}" for p in t.postings.all())
+    label = ledger_selectors.account_label
+    return "; ".join(f"{label(p.debit)} ← {label(p.credit)} {yuan(p.amount_fen)}" for p in t.postings.all())
 
 
 class LedgerPage(ScopedListPage):
@@ -36,7 +37,6 @@ class LedgerPage(ScopedListPage):
     columns = (
         (gettext_lazy("At"), lambda t: local(t.at, "%Y-%m-%d %H:%M:%S")),
         (gettext_lazy("Kind"), lambda t: t.get_kind_display()),
-        (gettext_lazy("Key"), lambda t: t.key),
         (gettext_lazy("Reference"), lambda t: t.reference),
         (gettext_lazy("Postings (debit ← credit)"), _postings),
         (gettext_lazy("Amount"), lambda t: yuan(sum(p.amount_fen for p in t.postings.all()))),
@@ -61,7 +61,14 @@ class LedgerPage(ScopedListPage):
         v = view["verification"]
         return {
             "accounts": [
-                {"a": a, "debits": yuan(d), "credits": yuan(c), "balance": yuan(b)} for a, d, c, b in view["accounts"]
+                {
+                    "a": a,
+                    "label": ledger_selectors.account_label(a),
+                    "debits": yuan(d),
+                    "credits": yuan(c),
+                    "balance": yuan(b),
+                }
+                for a, d, c, b in view["accounts"]
             ],
             "verification": v,
             "custody": yuan(v.escrow_fen) if v else "",

@@ -19,6 +19,27 @@ from .. import selectors
 from ..models import ChannelNotification
 from .common import _channel_filter, _date, _date_filters
 
+# Why a notification was rejected, in words (the code stays in the API and the log for engineers).
+REASON_LABELS = {
+    "bad_signature": gettext_lazy("Signature does not verify"),
+    "bad_signature_type": gettext_lazy("Unknown signature type"),
+    "bad_algorithm": gettext_lazy("Unknown encryption algorithm"),
+    "missing_signature": gettext_lazy("No signature"),
+    "missing_signature_headers": gettext_lazy("Signature headers missing"),
+    "stale_timestamp": gettext_lazy("Timestamp too old or in the future (a replay?)"),
+    "unknown_serial": gettext_lazy("Signed with an unknown platform key"),
+    "undecryptable": gettext_lazy("Content cannot be decrypted"),
+    "malformed": gettext_lazy("Not a notification the channel sends"),
+    "unexpected_status": gettext_lazy("Unexpected status"),
+    "wrong_app": gettext_lazy("Meant for another merchant app"),
+    "refund_unconfirmed": gettext_lazy("Refund not confirmed by the channel"),
+    "amount_mismatch": gettext_lazy("Amount differs from our order"),
+    "merchant_mismatch": gettext_lazy("Another merchant's notification"),
+    "unknown_trade": gettext_lazy("No such payment of ours"),
+    "unknown_refund": gettext_lazy("No such refund of ours"),
+    "unverifiable": gettext_lazy("Cannot be verified (channel not configured)"),
+}
+
 
 class NotificationLogPage(ScopedListPage):
     title = gettext_lazy("Payment notifications")
@@ -30,7 +51,10 @@ class NotificationLogPage(ScopedListPage):
         (gettext_lazy("Received at"), lambda n: local(n.received_at, "%Y-%m-%d %H:%M:%S")),
         (gettext_lazy("Channel"), lambda n: n.get_channel_display()),
         (gettext_lazy("Outcome"), lambda n: n.get_outcome_display()),
-        (gettext_lazy("Reason"), lambda n: n.reason),
+        (
+            gettext_lazy("Reason"),
+            lambda n: f"{REASON_LABELS[n.reason]} ({n.reason})" if n.reason in REASON_LABELS else n.reason,
+        ),
         (gettext_lazy("Alert"), lambda n: "⚠" if n.alert else ""),
         (gettext_lazy("Verified"), lambda n: _("yes") if n.verified else _("no")),
         (gettext_lazy("Trade number"), lambda n: n.out_trade_no),

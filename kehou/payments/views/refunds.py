@@ -58,7 +58,13 @@ class RefundListPage(ScopedListPage):
             if to_excel or r.status != Refund.Status.PENDING_APPROVAL or not administers(scope, r.order.school_id):
                 return ""
             url = reverse("portal:refund-decide", args=[r.pk])
-            return post_button(self.request, url, _("Approve"), extra={"decision": "approve"}) + post_button(
+            return post_button(
+                self.request,
+                url,
+                _("Approve"),
+                extra={"decision": "approve"},
+                confirm=_("Approve this refund? The money goes back to the parent through the channel."),
+            ) + post_button(
                 self.request,
                 url,
                 _("Reject"),
