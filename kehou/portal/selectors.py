@@ -92,7 +92,12 @@ def home_sections(*, user: Any, scope: Scope) -> list[dict[str, Any]]:
     if Role.PARENT in roles:
         sections.append({"kind": "parent", "children": list(people_selectors.children_of(user=user))})
     if Role.EXPERT in roles:
-        sections.append({"kind": "expert", "profile": getattr(user, "expert_profile", None)})
+        from kehou.catalog import selectors as catalog_selectors
+
+        waiting = list(
+            catalog_selectors.my_seats(scope=scope, state="pending").select_related("panel__submission")[:20]
+        )
+        sections.append({"kind": "expert", "profile": getattr(user, "expert_profile", None), "waiting": waiting})
     sections += library_sections(scope=scope, assignments=list(assignments.order_by("pk")))
     return sections
 

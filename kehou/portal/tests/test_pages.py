@@ -361,3 +361,20 @@ def test_grade_names():
         assert str(grade_name(7)) == "Grade 7"
     assert grade_name("x") == "x"
     assert percent_of(1, 3) == 33 and percent_of(5, 0) == 0
+
+
+def test_expert_home_starts_with_the_scores_waiting(city):
+    # Issue 14: every expert's home said 暂无分配给您的评审任务 while /review-tasks/ listed seats waiting
+    from django.utils import timezone
+
+    from kehou.catalog.services import review
+    from kehou.catalog.tests.factories import setup_catalog
+    from kehou.catalog.tests.test_api_admin import submit
+
+    cat = setup_catalog()
+    sub = submit(city, cat["categories"]["science"])
+    panel = review.panel_draw(actor=city.users["city_admin"], submission=sub, now=timezone.now(), seed="home")
+    member = panel.members.select_related("expert__user").first()
+    html = text_of(page_as(member.expert.user).get("/"))
+    assert "data-waiting-seats" in html and sub.title in html
+    assert f"/review-tasks/{member.pk}/" in html
