@@ -133,3 +133,12 @@ def administers(scope: Scope, school_id: int) -> bool:
     """Whether the viewer writes this school's classes, windows and waivers (pages show the buttons; the services
     decide in the end)."""
     return is_superuser(scope) or school_id in scope.school_ids
+
+
+def require_everything(actor: Any) -> Scope:
+    """The city bureau (or a superuser) for work only it does and others must not learn of (acknowledging a
+    filing): anyone else gets the same 404 as a missing row."""
+    scope = scope_for(actor)
+    if not scope.everything:
+        raise NotFound(_("Not found."))
+    return scope

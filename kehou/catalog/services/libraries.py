@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from kehou.core import audit, permissions
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import Conflict, KehouError, NotFound
+from kehou.core.errors import Conflict, KehouError
 from kehou.orgs.models import Region, School
 
 from ..models import Filing, LibraryEntry, LibraryEntryEvent, Submission
-from .common import city_region, require_region_admin, scope_of
+from .common import city_region, require_region_admin
 from .submissions import check_fee
 
 _CHANGE_FOR_STATUS: dict[str, str] = {
@@ -107,8 +107,7 @@ def available_upstream_for(school: School) -> tuple[str, int]:
 
 def library_pick(*, actor: Any, school: School, entry: LibraryEntry, now: datetime) -> LibraryEntry:
     """A school picks an active entry of the library it may use into its school library (filed with the city)."""
-    if school.pk not in scope_of(actor).school_ids:
-        raise NotFound(_("Not found."))
+    permissions.require_in_school(actor, school_id=school.pk)
     level, region_id = available_upstream_for(school)
     if entry.level != level or entry.region_id != region_id:
         raise KehouError(
@@ -191,8 +190,7 @@ def downstream_count(entry: LibraryEntry) -> int:
 
 def filing_acknowledge(*, actor: Any, filing: Filing, now: datetime) -> Filing:
     """The city bureau acknowledges a filing."""
-    if not scope_of(actor).everything:
-        raise NotFound(_("Not found."))
+    permissions.require_everything(actor)
     with transaction.atomic():
         if not Filing.objects.filter(pk=filing.pk, status=Filing.Status.FILED).update(
             status=Filing.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor
