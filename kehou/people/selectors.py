@@ -163,9 +163,9 @@ def pupil_shown(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) ->
     * the teacher of a class the pupil is in (``teacher_id``): the name, gender and class, the student number
       masked, no birth date, the guardians' names and phones masked (messages go through the platform);
     * the bureaus of the pupil's district and the city: the masked name and number, gender, grade and class (for
-      statistics), no birth date and no guardians;
-    * an operator's staff (a private company) and anyone else who may see the row: the masked name and the grade
-      and class only.
+      statistics), no birth date, the guardians masked;
+    * an operator's staff (a private company) and anyone else who may see the row: the masked name, grade and
+      class, the guardians masked; no gender or birth date.
     """
     guardians = list(pupil.guardians.all())
     if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
@@ -203,6 +203,14 @@ def pupil_shown(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) ->
         student_number=mask_student_number(pupil.student_number),
         gender=pupil.gender if bureau else None,
         birth_date=None,
-        guardians=[],
+        guardians=[
+            {
+                "id": str(g.pk),
+                "name": mask_name(g.user.full_name),
+                "relation": g.relation,
+                "phone": mask_phone(g.user.phone),
+            }
+            for g in guardians
+        ],
         level="bureau" if bureau else "operator",
     )
