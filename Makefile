@@ -22,13 +22,16 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 venv: $(VENV)/.runtime
 venv-dev: $(VENV)/.dev
 
+# One line per step; the demo's counts and logs are in var/demo-load.log, every account in var/demo-accounts.json.
 demo: venv
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py demo_accounts
-	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	@echo "Preparing the database (manage.py migrate) …"
+	@$(BIN)/python manage.py migrate --noinput -v 0
+	@$(BIN)/python manage.py load_demo
 	@echo "Background tasks: var/worker.log and var/schedule.log; failed ones at http://$(HOST):$(PORT)/tasks/failed/"
-	$(MAKE) --no-print-directory serve
+	@echo ""
+	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; Ctrl-C stops it)"
+	@$(BIN)/python manage.py demo_accounts
+	@$(MAKE) --no-print-directory serve
 
 # The server, with a task worker and the scheduler beside it, stopped with it (logs in var/). The scheduler enqueues
 # the periodic jobs (every 30 s: seat holds expire, lotteries are drawn, unpaid orders close, payments and refunds are

@@ -34,6 +34,16 @@ class City:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Login throttles and lockouts live in the cache: every test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _flushable_audit_log(request: pytest.FixtureRequest) -> Any:
     """Let Django flush the append-only tables (audit log, ledger) after transactional tests on SQLite.
 

@@ -59,6 +59,22 @@ class Conflict(KehouError):
     status = 409
 
 
+class Throttled(KehouError):
+    """Too many requests: 429 with ``Retry-After`` (seconds), also given as ``fields.retry_after``."""
+
+    code = ErrorCode.THROTTLED
+    status = 429
+
+    def __init__(self, message: str = "", *, retry_after: int, code: ErrorCode | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, code=code, fields={"retry_after": self.retry_after})
+
+    def response(self) -> JsonResponse:
+        answer = error_response(self.code, self.message, self.status, self.fields)
+        answer["Retry-After"] = str(self.retry_after)
+        return answer
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
@@ -105,7 +121,10 @@ _DRF_CODES: dict[type[Exception], ErrorCode] = {
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: map every known error to the one shape."""
     if isinstance(exc, KehouError):
-        return Response(exc.as_dict(), status=exc.status)
+        answer = Response(exc.as_dict(), status=exc.status)
+        if isinstance(exc, Throttled):
+            answer["Retry-After"] = str(exc.retry_after)
+        return answer
     if isinstance(exc, DjangoValidationError):
         return Response(
             error_body(ErrorCode.INVALID, _("The request is not valid."), validation_fields(exc)), status=400
@@ -144,5 +163,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         auth_header = getattr(exc, "auth_header", None)
         if auth_header:
             response["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+        if wait is not None:
+            response["Retry-After"] = str(max(1, int(wait)))
         return response
     return None

@@ -4,9 +4,11 @@ demo accounts' names, fingerprints, :class:`DemoError` and :class:`LoadResult`. 
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -67,3 +69,24 @@ def digest(sections: dict[str, Iterable[Sequence[Any]]]) -> str:
         for line in sorted("|".join("" if v is None else str(v) for v in row) for row in sections[name]):
             h.update(line.encode() + b"\n")
     return h.hexdigest()
+
+
+# --- logs -----------------------------------------------------------------------------------------------------
+class _Expected(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"(the demo: expected) {record.msg}"
+        return True
+
+
+@contextmanager
+def expected_warnings(logger_name: str) -> Iterator[None]:
+    """What ``logger_name`` warns about inside the block is what the demo does on purpose (a forged notification,
+    rejected as it should be): it is logged at INFO, marked as expected, instead of as a warning."""
+    logger, expected = logging.getLogger(logger_name), _Expected()
+    logger.addFilter(expected)
+    try:
+        yield
+    finally:
+        logger.removeFilter(expected)

@@ -11,4 +11,5 @@ class EnrolmentConfig(AppConfig):
         from kehou.core import schedule
 
         schedule.register("enrolment.expire_holds", every=30, task="kehou.enrolment.tasks.expire_holds")
+        schedule.register("enrolment.remind_holds", every=30, task="kehou.enrolment.tasks.remind_holds")
         schedule.register("enrolment.draw_lotteries", every=30, task="kehou.enrolment.tasks.draw_lotteries")

@@ -296,6 +296,8 @@ class Enrolment(models.Model):
     fee_fen = models.PositiveIntegerField(_("course fee (fen)"))
     waived = models.BooleanField(_("fee waived (hardship)"), default=False)
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    # When the guardians were reminded that the hold is about to run out (once per hold: ``holds_remind``).
+    hold_reminded_at = models.DateTimeField(null=True, blank=True)
     # Waitlist order: lottery losers carry their drawn rank; first-come waiters are ordered by queued_at.
     wait_rank = models.PositiveIntegerField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)

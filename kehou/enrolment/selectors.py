@@ -14,6 +14,7 @@ from kehou.catalog.selectors import usable_q
 from kehou.core.error_codes import ErrorCode
 from kehou.core.scope import Scope
 from kehou.people.models import Pupil
+from kehou.people.selectors import shown_pupil_name  # noqa: F401  (the enrolment pages read names through it)
 
 from .models import (
     WAITLIST_ORDER,
@@ -301,19 +302,6 @@ def live_places_by_pupil(*, pupil_ids: list[int]) -> dict[int, int]:
 def waitlist_positions(enrolments: list[Enrolment]) -> dict[int, int]:
     """Waitlist positions (1 = next) of the waiting ones among ``enrolments``, by enrolment id."""
     return _positions([e for e in enrolments if e.status == S.WAITING])
-
-
-def shown_pupil_name(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) -> str:
-    """A pupil's name as a viewer may see it: in full for the pupil's school and guardians (and superusers) and for
-    the teacher of the class it is shown in; masked (``张**``) for the bureaus, operators and other parents."""
-    from kehou.core.masking import mask_name
-
-    # The rule is people.selectors.pupil_shown's (docs/privacy.md); only the name is read here, without guardians.
-    if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
-        return pupil.name
-    if teacher_id is not None and teacher_id in scope.teacher_ids:
-        return pupil.name
-    return mask_name(pupil.name)
 
 
 def waived_terms(*, pupil: Pupil) -> set[int]:

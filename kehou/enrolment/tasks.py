@@ -8,13 +8,19 @@ from kehou.core import clock
 from kehou.core.jobs import job
 
 from .services.lottery import lotteries_draw_closed
-from .services.waitlist import holds_expire
+from .services.waitlist import holds_expire, holds_remind
 
 
 @job()
 def expire_holds() -> dict[str, int]:
     """Holds past their time free their seats, which go to the head of the waitlist."""
     return {"expired": holds_expire(now=clock.now())}
+
+
+@job()
+def remind_holds() -> dict[str, int]:
+    """The guardians of holds about to run out are told (once per hold)."""
+    return {"reminded": holds_remind(now=clock.now())}
 
 
 @job()

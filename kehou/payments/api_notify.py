@@ -77,7 +77,9 @@ class NotifyView(APIView):
             "applied once. The answer is the channel's own acknowledgement: WeChat Pay and the simulator 204 on "
             "success and 4xx JSON `{code: FAIL}` otherwise; Alipay `success` / `fail` text; 赣服通 its JSON. A "
             "duplicate is answered as success and changes nothing; a forged, stale, replayed or mismatching "
-            "notification changes nothing, is recorded as `rejected` and raises an alert for the city bureau. "
+            "notification changes nothing, is recorded as `rejected` and raises an alert for the city bureau (one per "
+            "channel and reason per 15 minutes, counting the rest); past 20 rejected a minute from one address (200 "
+            "from everyone) the further ones are counted (`repeats`) in one truncated row instead of stored in full. "
             f"Bodies over {NOTIFY_MAX_BYTES // 1024} KiB: 413 `body_too_large`; a channel enabled without its keys: "
             "400 `channel_unavailable`."
         ),
@@ -124,7 +126,8 @@ class NotifyView(APIView):
             "Every notification a channel sent, with what was done with it: `applied`, `duplicate`, "
             "`late_refunded` (paid after the order closed: refunded whole) or `rejected` (with `reason`: "
             "`bad_signature`, `unknown_serial`, `stale_timestamp`, `malformed`, `merchant_mismatch`, "
-            "`unknown_trade`, `amount_mismatch`, …). `alert=1` keeps the security alerts. A rejected notification "
+            "`unknown_trade`, `amount_mismatch`, `unverifiable`, …); `source_ip`, and `truncated` rows that stand for "
+            "`repeats` more like them. `alert=1` keeps the security alerts. A rejected notification "
             "that names no order of ours is seen only by the city bureau; schools and districts see those of their "
             "orders. `totals`: `count`, `alerts`."
         ),

@@ -27,6 +27,16 @@ class PayForm(forms.Form):
     key = forms.CharField(min_length=8, max_length=64)
     channel = forms.ChoiceField(label=_("Pay with"), choices=(), required=False, widget=forms.RadioSelect)
     materials = forms.BooleanField(label=_("Include the optional materials"), required=False)
+    # The prices the page showed (fen): the order is refused if they are no longer the prices.
+    shown_course_fen = forms.IntegerField(min_value=0, required=False)
+    shown_materials_fen = forms.IntegerField(min_value=0, required=False)
+
+    def expected_total_fen(self) -> int | None:
+        """The total the page said this choice costs, or None when the form did not carry the prices."""
+        d = self.cleaned_data
+        if d.get("shown_course_fen") is None:
+            return None
+        return int(d["shown_course_fen"]) + (int(d.get("shown_materials_fen") or 0) if d.get("materials") else 0)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

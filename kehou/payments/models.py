@@ -206,13 +206,23 @@ class ChannelNotification(models.Model):
     out_refund_no = models.CharField(max_length=32, blank=True)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
     alert = models.BooleanField(default=False)
+    # Where it came from (REMOTE_ADDR), and, past the rejected notifications one address (or everyone) may have
+    # stored in full per minute, a truncated row that counts in ``repeats`` the further ones like it (same channel,
+    # reason and address, within the minute) instead of storing each.
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    truncated = models.BooleanField(default=False)
+    repeats = models.PositiveIntegerField(default=0)
 
     # Forged or mismatching notifications are security events: the city bureau (everything) sees them all.
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.via_school("order__school", operator_via_school=False)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
-        indexes = [models.Index(fields=["alert", "received_at"])]
+        indexes = [
+            models.Index(fields=["alert", "received_at"]),
+            models.Index(fields=["outcome", "received_at"]),
+            models.Index(fields=["source_ip", "received_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.outcome} {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -4,6 +4,7 @@ school or district. Every read of a scoped row goes through the caller's scope."
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -13,7 +14,11 @@ from kehou.enrolment.models import Enrolment
 from kehou.ledger import selectors as ledger_selectors
 from kehou.orgs.models import Region
 
-from .models import Order, PaymentAttempt, Refund, RefundPolicy, SimulatorTrade
+from .models import Order, OrderLine, PaymentAttempt, Refund, RefundPolicy, SimulatorTrade
+from .selectors import State, order_state
+
+REFUND_REQUESTED = "refund_requested"  # a refund awaits the school's approval
+REFUNDING = "refunding"  # a refund is with the channel
 
 
 def family_orders(*, user: Any) -> QuerySet[Order]:
@@ -24,6 +29,58 @@ def family_orders(*, user: Any) -> QuerySet[Order]:
         .prefetch_related(Prefetch("refunds", queryset=Refund.objects.order_by("requested_at", "pk")))
         .distinct()
         .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class RefundProgress:
+    """Where an order's money stands for the person who paid, from its refunds' own states (``Order.refunded_fen``
+    counts what is reserved for refunds, in progress included; this counts only what is back with the payer).
+    ``state`` is the order's :func:`~kehou.payments.selectors.order_state`, except that an order with a refund in
+    progress is ``refund_requested`` (awaiting the school) or ``refunding`` (with the channel), and ``paid``,
+    ``partially_refunded`` or ``refunded`` follow the refunds that succeeded. Failed and rejected refunds moved no
+    money."""
+
+    state: str
+    refunded_fen: int = 0  # back with the payer
+    refunding_fen: int = 0  # with the channel
+    requested_fen: int = 0  # awaiting the school's approval
+    # per line kind: (refunded, in progress)
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def refund_progress(order: Order) -> RefundProgress:
+    """:class:`RefundProgress` of an order (its refunds prefetched). A second payment refunded whole (``stray``) is
+    not the order's money and is left out."""
+    state = order_state(order)
+    if state in (State.PENDING, State.CLOSED):
+        return RefundProgress(state=state)
+    sums = {status: 0 for status in Refund.Status.values}
+    lines = {OrderLine.Kind.COURSE.value: [0, 0], OrderLine.Kind.MATERIALS.value: [0, 0]}
+    for refund in order.refunds.all():
+        if refund.stray or refund.status in (Refund.Status.FAILED, Refund.Status.REJECTED):
+            continue
+        sums[refund.status] += refund.amount_fen
+        at = 0 if refund.status == Refund.Status.SUCCEEDED else 1
+        lines[OrderLine.Kind.COURSE][at] += refund.course_fen
+        lines[OrderLine.Kind.MATERIALS][at] += refund.materials_fen
+    refunded = sums[Refund.Status.SUCCEEDED]
+    if sums[Refund.Status.PENDING_APPROVAL]:
+        state = REFUND_REQUESTED
+    elif sums[Refund.Status.PROCESSING]:
+        state = REFUNDING
+    elif refunded == 0:
+        state = State.PAID
+    elif refunded < order.paid_fen:
+        state = State.PARTIALLY_REFUNDED
+    else:
+        state = State.REFUNDED
+    return RefundProgress(
+        state=state,
+        refunded_fen=refunded,
+        refunding_fen=sums[Refund.Status.PROCESSING],
+        requested_fen=sums[Refund.Status.PENDING_APPROVAL],
+        lines={kind: (done, going) for kind, (done, going) in lines.items()},
     )
 
 

@@ -21,8 +21,8 @@ from kehou.core.serializers import (
     StrictSerializer,
     local_time,
 )
-from kehou.enrolment.selectors import shown_pupil_name
 from kehou.orgs.serializers import RegionRefSerializer
+from kehou.people.selectors import shown_pupil_name
 
 from .models import Channel, ChannelNotification, Order, OrderLine, PaymentAttempt, Refund, RefundPolicy
 from .selectors import State, order_state
@@ -334,6 +334,9 @@ class ChannelNotificationSerializer(serializers.ModelSerializer[ChannelNotificat
             "out_trade_no",
             "out_refund_no",
             "order",
+            "source_ip",
+            "truncated",
+            "repeats",
         ]
 
     @extend_schema_field(OrderRefSerializer(allow_null=True))

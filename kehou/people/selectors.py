@@ -156,6 +156,17 @@ class PupilShown:
     level: str = "masked"  # full · teacher · bureau · operator
 
 
+def shown_pupil_name(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) -> str:
+    """A pupil's name as a viewer may see it (the rule of :func:`pupil_shown`, without reading the guardians): in
+    full for the pupil's school and guardians (and superusers) and the teacher of the class it is shown in; masked
+    (``张**``) for the bureaus, operators and other parents."""
+    if scope.may_see_personal_data(school_id=pupil.school_id, pupil_id=pupil.pk):
+        return pupil.name
+    if teacher_id is not None and teacher_id in scope.teacher_ids:
+        return pupil.name
+    return mask_name(pupil.name)
+
+
 def pupil_shown(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) -> PupilShown:
     """The one place that decides which of a minor's fields a viewer reads (API, pages, exports):
 
@@ -199,7 +210,7 @@ def pupil_shown(*, scope: Scope, pupil: Pupil, teacher_id: int | None = None) ->
         )
     bureau = scope.everything or pupil.school.district_id in scope.district_ids
     return PupilShown(
-        name=mask_name(pupil.name),
+        name=shown_pupil_name(scope=scope, pupil=pupil),
         student_number=mask_student_number(pupil.student_number),
         gender=pupil.gender if bureau else None,
         birth_date=None,

@@ -10,17 +10,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from kehou.core import audit
+from kehou.core import audit, context, ratelimit
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import KehouError
+from kehou.core.errors import KehouError, Throttled
 from kehou.notify import sms
 
-from .auth import find_login_user
 from .models import ApiToken, Role, RoleAssignment, SmsCode, User
 
 
@@ -29,58 +29,115 @@ class LoginFailed(KehouError):
     status = 401
 
 
-class AccountLocked(KehouError):
-    code = ErrorCode.ACCOUNT_LOCKED
-    status = 423
+class LoginThrottled(Throttled):
+    """Too many logins from one client address (or overall): answered before any password is looked at."""
 
 
-class SmsRateLimited(KehouError):
+class SmsRateLimited(Throttled):
     code = ErrorCode.SMS_RATE_LIMITED
-    status = 429
 
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --- password login with lockout -------------------------------------------------------------------
-def login_with_password(*, identifier: str, password: str, now: datetime) -> User:
-    """Check a password. After KEHOU_LOGIN_MAX_FAILURES failures the account is locked for a while.
+def find_login_user(identifier: str) -> User | None:
+    identifier = identifier.strip()
+    user = User.objects.filter(username=identifier).first()
+    if user is None and identifier.isdigit():
+        user = User.objects.filter(phone=identifier).first()
+    return user
 
-    Raises LoginFailed (same answer for unknown user and wrong password) or AccountLocked.
+
+# --- throttles in front of every login and every SMS send ------------------------------------------------------
+def _login_gate(*, now: datetime) -> str | None:
+    """Count one login attempt of this client address and overall; refuse past a limit (429 ``throttled``).
+
+    An address that failed too often recently is refused too (one password sprayed over many accounts). Returns
+    the address's key (None outside a web request: the management shell, the demo loader).
     """
-    from django.contrib.auth import authenticate
+    address = ratelimit.address_key(context.current().client_ip)
+    waits = [ratelimit.hit("login:all", ratelimit.rates(settings.KEHOU_LOGIN_RATES_OVERALL), now=now)]
+    if address is not None:
+        waits.append(
+            ratelimit.hit(f"login:{address}", ratelimit.rates(settings.KEHOU_LOGIN_RATES_PER_ADDRESS), now=now)
+        )
+        failures = ratelimit.rates(settings.KEHOU_LOGIN_FAILURE_RATES_PER_ADDRESS)
+        waits.append(ratelimit.wait(f"login-failed:{address}", failures, now=now))
+    wait = max((w for w in waits if w), default=None)
+    if wait:
+        raise LoginThrottled(_("Too many login attempts. Wait a little and try again."), retry_after=wait)
+    return address
 
+
+def _login_failed(*, address: str | None, now: datetime) -> None:
+    if address is not None:
+        failures = ratelimit.rates(settings.KEHOU_LOGIN_FAILURE_RATES_PER_ADDRESS)
+        ratelimit.hit(f"login-failed:{address}", failures, now=now)
+
+
+# --- password login with lockout -------------------------------------------------------------------------------
+def login_with_password(*, identifier: str, password: str, now: datetime) -> User:
+    """Check a password: the one way in for the portal, the API token, the Django admin (through the
+    authentication backend) and anything else that calls ``django.contrib.auth.authenticate``.
+
+    Throttled per client address and overall first (``LoginThrottled``). After ``KEHOU_LOGIN_MAX_FAILURES``
+    failures from one client address an account is locked *for that address* for ``KEHOU_LOGIN_LOCKOUT_SECONDS``:
+    a stranger elsewhere cannot lock its owner out. Wrong password, unknown user, disabled account and locked
+    account all raise the same ``LoginFailed`` after the same hashing work.
+    """
+    address = _login_gate(now=now)
     user = find_login_user(identifier or "")
-    if user is not None and user.locked_until and user.locked_until > now:
-        raise AccountLocked(
-            _("Too many failed attempts. Try again later."), fields={"locked_until": user.locked_until.isoformat()}
-        )
-    authenticated = authenticate(username=identifier, password=password)
-    if authenticated is None:
-        if user is not None:
-            _register_failure(user=user, now=now)
-        raise LoginFailed(_("Wrong username or password."))
+    if user is None:
+        User().set_password(password)  # the same work for unknown users: no timing oracle
+        correct = False
+    else:
+        correct = user.check_password(password) and user.is_active
+    locked = user is not None and _locked(user=user, address=address, now=now)
+    if locked or not correct or user is None:
+        _login_failed(address=address, now=now)
+        if user is not None and not locked:
+            _register_failure(user=user, address=address, now=now)
+        raise LoginFailed(_("Wrong username or password."))  # locked: the same answer, after the same work
+    ratelimit.clear(_failure_bucket(user, address), _lockout_window(), now=now)
     with transaction.atomic():
-        User.objects.filter(pk=authenticated.pk).update(failed_login_count=0, locked_until=None, last_login=now)
-    return authenticated  # type: ignore[return-value]
+        User.objects.filter(pk=user.pk).update(last_login=now)
+    return user
 
 
-def _register_failure(*, user: User, now: datetime) -> None:
-    limit = settings.KEHOU_LOGIN_MAX_FAILURES
+def _lockout_window() -> tuple[ratelimit.Rate]:
+    return (ratelimit.Rate(settings.KEHOU_LOGIN_MAX_FAILURES, settings.KEHOU_LOGIN_LOCKOUT_SECONDS),)
+
+
+def _failure_bucket(user: User, address: str | None) -> str:
+    return f"login-account:{user.pk}:{address or '-'}"
+
+
+def _lock_key(user: User, address: str | None) -> str:
+    return f"kehou:login-lock:{user.pk}:{address or '-'}"
+
+
+def _locked(*, user: User, address: str | None, now: datetime) -> bool:
+    until = cache.get(_lock_key(user, address))
+    return until is not None and until > now.timestamp()
+
+
+def _register_failure(*, user: User, address: str | None, now: datetime) -> None:
+    """Count a failure of (account, client address); at the limit that pair is locked, and the audit says so."""
+    (window,) = _lockout_window()
+    if ratelimit.count(_failure_bucket(user, address), window, now=now) < window.count:
+        return
+    seconds = settings.KEHOU_LOGIN_LOCKOUT_SECONDS
+    cache.set(_lock_key(user, address), now.timestamp() + seconds, timeout=seconds + 60)
+    ratelimit.clear(_failure_bucket(user, address), (window,), now=now)
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-        locked = User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
-            locked_until=now + timedelta(seconds=settings.KEHOU_LOGIN_LOCKOUT_SECONDS), failed_login_count=0
+        audit.record(
+            actor=None,
+            action=AuditAction.ACCOUNT_LOCKED,
+            obj=user,
+            now=now,
+            after={"locked_for_seconds": seconds, "for_client_address": address or ""},
         )
-        if locked:
-            audit.record(
-                actor=None,
-                action=AuditAction.ACCOUNT_LOCKED,
-                obj=user,
-                now=now,
-                after={"locked_for_seconds": settings.KEHOU_LOGIN_LOCKOUT_SECONDS},
-            )
 
 
 # --- SMS codes ------------------------------------------------------------------------------------
@@ -88,15 +145,35 @@ SMS_RESEND_SECONDS = 60
 SMS_MAX_ATTEMPTS = 5
 
 
+def _sms_gate(*, now: datetime) -> None:
+    """Count one SMS send of this client address and overall; refuse past a limit, before looking at the phone."""
+    address = ratelimit.address_key(context.current().client_ip)
+    waits = [ratelimit.hit("sms:all", ratelimit.rates(settings.KEHOU_SMS_SEND_RATES_OVERALL), now=now)]
+    if address is not None:
+        waits.append(
+            ratelimit.hit(f"sms:{address}", ratelimit.rates(settings.KEHOU_SMS_SEND_RATES_PER_ADDRESS), now=now)
+        )
+    wait = max((w for w in waits if w), default=None)
+    if wait:
+        raise SmsRateLimited(_("Too many codes were asked for. Wait a little and try again."), retry_after=wait)
+
+
 def sms_code_send(*, phone: str, now: datetime) -> None:
-    """Send a 6-digit login code. The answer is the same whether or not the phone has an account."""
+    """Send a 6-digit login code. The answer is the same whether or not the phone has an account.
+
+    Limited per client address and overall (``KEHOU_SMS_SEND_RATES_*``) and to one code per phone a minute;
+    every refusal is 429 ``sms_rate_limited`` with ``Retry-After``, whatever the phone.
+    """
     from .models import phone_validator
 
     phone_validator(phone)
+    _sms_gate(now=now)
     with transaction.atomic():
         recent = SmsCode.objects.filter(phone=phone, created_at__gt=now - timedelta(seconds=SMS_RESEND_SECONDS))
-        if recent.exists():
-            raise SmsRateLimited(_("A code was sent less than a minute ago."))
+        last = recent.order_by("-created_at").first()
+        if last is not None:
+            left = SMS_RESEND_SECONDS - int((now - last.created_at).total_seconds())
+            raise SmsRateLimited(_("A code was sent less than a minute ago."), retry_after=left)
         code = f"{secrets.randbelow(1_000_000):06d}"
         # A code row is kept for unknown phones too (its code is never sent, and no account can use it), so that a
         # second request within the minute is refused alike and the answers never tell whether an account exists.
@@ -112,7 +189,8 @@ def sms_code_send(*, phone: str, now: datetime) -> None:
                     window=int(now.timestamp()) // SMS_RESEND_SECONDS,
                 )
         except IntegrityError as exc:
-            raise SmsRateLimited(_("A code was sent less than a minute ago.")) from exc
+            left = SMS_RESEND_SECONDS - int(now.timestamp()) % SMS_RESEND_SECONDS
+            raise SmsRateLimited(_("A code was sent less than a minute ago."), retry_after=left) from exc
         if not User.objects.filter(phone=phone, is_active=True).exists():
             return
         minutes = max(1, settings.KEHOU_SMS_CODE_TTL_SECONDS // 60)
@@ -124,7 +202,10 @@ def sms_code_send(*, phone: str, now: datetime) -> None:
 
 
 def login_with_sms_code(*, phone: str, code: str, now: datetime) -> User:
-    """Log in with a code sent by SMS. A wrong code counts against the code (at most five tries)."""
+    """Log in with a code sent by SMS. A wrong code counts against the code (at most five tries) and against the
+    client address like a wrong password. It leaves the password lockout as it is: a code proves the phone, not
+    the password."""
+    address = _login_gate(now=now)
     with transaction.atomic():
         sms_code = (
             SmsCode.objects.select_for_update()
@@ -142,8 +223,9 @@ def login_with_sms_code(*, phone: str, code: str, now: datetime) -> User:
             SmsCode.objects.filter(pk=sms_code.pk).update(attempts=F("attempts") + 1)
         elif sms_code is not None and user is not None:
             SmsCode.objects.filter(pk=sms_code.pk).update(used_at=now)
-            User.objects.filter(pk=user.pk).update(last_login=now, failed_login_count=0, locked_until=None)
+            User.objects.filter(pk=user.pk).update(last_login=now)
     if not matched or user is None:
+        _login_failed(address=address, now=now)
         raise LoginFailed(_("The code is wrong or has expired."), code=ErrorCode.INVALID_SMS_CODE)
     return user
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kehou.core import clock
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import KehouError, error_response
+from kehou.core.errors import KehouError, Throttled, error_response
 from kehou.core.pages import ScopedPage
 from kehou.core.scope import scope_for
 from kehou.people import services as people_services
@@ -35,23 +35,29 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = PasswordLoginForm(request.POST or None)
     sms_form = SmsLoginForm(prefix="sms")
     error = ""
+    status = 400 if request.method == "POST" else 200
+    retry_after: int | None = None
     if request.method == "POST" and form.is_valid():
         try:
             user = people_services.login_with_password(
                 identifier=form.cleaned_data["username"], password=form.cleaned_data["password"], now=clock.now()
             )
+        except Throttled as exc:
+            error, status, retry_after = exc.message, exc.status, exc.retry_after
         except KehouError as exc:
             error = exc.message
         else:
             login(request, user, backend="kehou.people.auth.PhoneOrUsernameBackend")  # rotates the session key
             return HttpResponseRedirect(_safe_next(request))
-    status = 400 if request.method == "POST" else 200
-    return render(
+    response = render(
         request,
         "portal/login.html",
         {"form": form, "sms_form": sms_form, "error": error, "next": _safe_next(request)},
         status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_POST
@@ -61,6 +67,8 @@ def sms_send_view(request: HttpRequest) -> HttpResponse:
         return error_response(ErrorCode.INVALID_PHONE, _("Enter a mainland mobile number of 11 digits."), 400)
     try:
         people_services.sms_code_send(phone=form.cleaned_data["phone"], now=clock.now())
+    except Throttled as exc:
+        return exc.response()
     except KehouError as exc:
         return error_response(exc.code, exc.message, exc.status)
     return JsonResponse({"sent": True})
@@ -70,22 +78,28 @@ def sms_send_view(request: HttpRequest) -> HttpResponse:
 def sms_login_view(request: HttpRequest) -> HttpResponse:
     form = SmsLoginForm(request.POST, prefix="sms")
     error = _("Enter the phone number and the 6-digit code.")
+    status, retry_after = 400, None
     if form.is_valid() and form.cleaned_data.get("code"):
         try:
             user = people_services.login_with_sms_code(
                 phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], now=clock.now()
             )
+        except Throttled as exc:
+            error, status, retry_after = exc.message, exc.status, exc.retry_after
         except KehouError as exc:
             error = exc.message
         else:
             login(request, user, backend="kehou.people.auth.PhoneOrUsernameBackend")
             return HttpResponseRedirect(_safe_next(request))
-    return render(
+    response = render(
         request,
         "portal/login.html",
         {"form": PasswordLoginForm(), "sms_form": form, "error": error, "tab": "sms", "next": _safe_next(request)},
-        status=400,
+        status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_POST

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kehou.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kehou.portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,6 +158,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 KEHOU_LOGIN_MAX_FAILURES = int(os.environ.get("KEHOU_LOGIN_MAX_FAILURES", "5"))
 KEHOU_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("KEHOU_LOGIN_LOCKOUT_SECONDS", "900"))
+# Throttles in front of every login (password, API token, admin, SMS code) and every SMS send, counted in the cache
+# per client address (REMOTE_ADDR; an IPv6 /64) and overall: "N/second|minute|hour|day", comma-separated; "" = none.
+KEHOU_LOGIN_RATES_PER_ADDRESS = os.environ.get("KEHOU_LOGIN_RATES_PER_ADDRESS", "30/minute,300/hour")
+KEHOU_LOGIN_FAILURE_RATES_PER_ADDRESS = os.environ.get("KEHOU_LOGIN_FAILURE_RATES_PER_ADDRESS", "10/minute,20/hour")
+KEHOU_LOGIN_RATES_OVERALL = os.environ.get("KEHOU_LOGIN_RATES_OVERALL", "3000/minute")
+KEHOU_SMS_SEND_RATES_PER_ADDRESS = os.environ.get("KEHOU_SMS_SEND_RATES_PER_ADDRESS", "5/minute,20/hour")
+KEHOU_SMS_SEND_RATES_OVERALL = os.environ.get("KEHOU_SMS_SEND_RATES_OVERALL", "100/minute,2000/hour")
 KEHOU_TOKEN_TTL_SECONDS = int(os.environ.get("KEHOU_TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
 KEHOU_SMS_CODE_TTL_SECONDS = int(os.environ.get("KEHOU_SMS_CODE_TTL_SECONDS", "300"))
 KEHOU_SMS_BACKEND = os.environ.get("KEHOU_SMS_BACKEND", "kehou.notify.sms.LogSmsBackend")
@@ -165,6 +173,12 @@ KEHOU_LOTTERY_HOLD_HOURS = int(os.environ.get("KEHOU_LOTTERY_HOLD_HOURS", "24"))
 KEHOU_PAYMENT_CHANNELS = [
     c.strip() for c in os.environ.get("KEHOU_PAYMENT_CHANNELS", "simulator").split(",") if c.strip()
 ]
+
+# Rejected payment notifications stored in full per minute, from one address and overall; past that they are counted
+# in a truncated row. One alert per channel and reason per KEHOU_NOTIFY_ALERT_SECONDS, counting the rest.
+KEHOU_NOTIFY_REJECTED_STORED_PER_ADDRESS = int(os.environ.get("KEHOU_NOTIFY_REJECTED_STORED_PER_ADDRESS", "20"))
+KEHOU_NOTIFY_REJECTED_STORED_OVERALL = int(os.environ.get("KEHOU_NOTIFY_REJECTED_STORED_OVERALL", "200"))
+KEHOU_NOTIFY_ALERT_SECONDS = int(os.environ.get("KEHOU_NOTIFY_ALERT_SECONDS", "900"))
 
 # --- Request limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))

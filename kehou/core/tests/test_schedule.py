@@ -22,6 +22,7 @@ from .taskworker import DATABASE_TASKS, run_worker
 
 JOBS = {
     "enrolment.expire_holds": "kehou.enrolment.tasks.expire_holds",
+    "enrolment.remind_holds": "kehou.enrolment.tasks.remind_holds",
     "enrolment.draw_lotteries": "kehou.enrolment.tasks.draw_lotteries",
     "payments.poll_payments": "kehou.payments.tasks.poll_payments",
     "payments.close_expired_orders": "kehou.payments.tasks.close_expired_orders",
@@ -65,8 +66,8 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=4)) == []
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
-    assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 6
-    assert DBTaskResult.objects.count() == 13
+    assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 7
+    assert DBTaskResult.objects.count() == 15
 
 
 @pytest.mark.django_db
@@ -107,6 +108,7 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "notifications_delivered": 0,
         "refunds_settled": 0,
         "expired": 0,
+        "reminded": 0,
         "lotteries": 0,
     }
     assert not DBTaskResult.objects.exists()  # nothing went through a queue

@@ -55,8 +55,7 @@ PUBLIC: dict[str, str] = {
     "kehou.portal.views.logout_view": "POST-only logout",
     "django.views.i18n.set_language": "language switch",
     "drf_spectacular.views.SpectacularAPIView": "the OpenAPI schema (no data)",
-    "drf_spectacular.views.SpectacularSwaggerView": "API docs UI",
-    "drf_spectacular.views.SpectacularRedocView": "API docs UI",
+    "drf_spectacular.views.SpectacularSwaggerSplitView": "API docs UI (its start-up script served apart, for the CSP)",
     "django.contrib.staticfiles.views.serve": "static files (DEBUG only)",
     "django.views.static.serve": "static files (DEBUG only)",
     "kehou.payments.api_notify.NotifyView": (

@@ -323,7 +323,7 @@ def test_demo_accounts_writes_credentials_that_log_in(settings, tmp_path):
     text = out.getvalue()
     for username in NAMED_USERNAMES:
         assert f" {username} " in text
-    assert f"All {RoleAssignment.objects.filter(role='parent').count()} parent accounts" in text
+    assert f"({RoleAssignment.objects.filter(role='parent').count()} parents, who may also log in by phone)" in text
 
     entries = json.loads((tmp_path / "demo-accounts.json").read_text())
     assert all(set(e) == {"username", "password", "role", "district_code", "school_code"} for e in entries)

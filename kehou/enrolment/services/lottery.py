@@ -17,6 +17,7 @@ from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError
 from kehou.notify.services import notify
+from kehou.people.models import Guardian, Pupil
 
 from ..models import (
     CourseClass,
@@ -26,7 +27,7 @@ from ..models import (
 )
 from .checks import _guardians
 from .common import require_school_admin
-from .waitlist import holds_expire
+from .waitlist import hold_end, holds_expire
 
 S = Enrolment.Status
 
@@ -90,13 +91,28 @@ def lottery_draw(*, window: SelectionWindow, now: datetime, actor: Any = None, s
                 Enrolment.objects.filter(pk=pk, status=S.APPLIED).update(
                     status=S.WAITING, wait_rank=rank, queued_at=now, status_changed_at=now
                 )
-            notify(
-                user_ids=_guardians(winners),
-                kind="lottery_won",
-                title=_("Lottery: your child has a seat in “%(name)s”") % {"name": course_class.name},
-                body=_("Pay before the hold expires to keep it."),
-                now=now,
-            )
+            # Each winner's guardians are told which child has the seat, and until when it is held.
+            children = dict(Pupil.objects.filter(pk__in=winners).values_list("pk", "name"))
+            guardians: dict[int, list[int]] = {}
+            for pupil_id, user_id in Guardian.objects.filter(pupil_id__in=winners).values_list("pupil_id", "user_id"):
+                guardians.setdefault(pupil_id, []).append(user_id)
+            for pupil_id in winners:
+                pk, fee = applicants[pupil_id]
+                names = {"child": children.get(pupil_id, ""), "name": course_class.name}
+                if fee == 0:
+                    body = _("Nothing to pay: the place is confirmed.")
+                else:
+                    body = _("Pay before %(time)s to keep it: then the seat goes to the next child waiting.") % {
+                        "time": hold_end(now + hold)
+                    }
+                notify(
+                    user_ids=guardians.get(pupil_id, []),
+                    kind="lottery_won",
+                    title=_("Lottery: %(child)s has a seat in “%(name)s”") % names,
+                    body=body,
+                    link=f"/parent/enrolments/{pk}/",
+                    now=now,
+                )
             notify(
                 user_ids=_guardians(losers),
                 kind="lottery_waitlisted",

@@ -1,5 +1,6 @@
-"""Holds that run out and the waitlist that moves up: expiring holds (a seat being paid for waits its grace),
-promoting the head of the waitlist into a freed seat."""
+"""Holds that run out and the waitlist that moves up: reminding the guardians shortly before a hold runs out,
+expiring holds (a seat being paid for waits its grace) and telling the guardians the seat is gone, promoting the
+head of the waitlist into a freed seat (the guardians are told which child holds it until when)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehou.core import audit
@@ -24,6 +26,49 @@ from ..models import (
 from .checks import _check_pupil_load, _guardians
 
 S = Enrolment.Status
+HOLD_REMINDER = timedelta(minutes=5)  # the guardians are reminded this long before a hold runs out
+
+
+def hold_end(at: datetime | None) -> str:
+    """When a hold ends, as the notifications say it: local time, the day and the minute ("8月24日 09:15")."""
+    if at is None:
+        return ""
+    local = timezone.localtime(at)
+    return _("%(month)s/%(day)s %(time)s") % {"month": local.month, "day": local.day, "time": f"{local:%H:%M}"}
+
+
+def holds_remind(*, now: datetime, limit: int = 500) -> int:
+    """Tell the guardians of each held seat whose hold runs out within :data:`HOLD_REMINDER` that it is about to
+    (once per hold: a conditional UPDATE of ``hold_reminded_at``). Returns how many holds were reminded."""
+    due = (
+        Enrolment.objects.filter(
+            status=S.HELD,
+            hold_reminded_at__isnull=True,
+            hold_expires_at__gt=now,
+            hold_expires_at__lte=now + HOLD_REMINDER,
+        )
+        .order_by("hold_expires_at", "pk")
+        .values_list("pk", "pupil_id", "pupil__name", "course_class__name", "hold_expires_at")[:limit]
+    )
+    reminded = 0
+    for pk, pupil_id, child, name, expires in list(due):
+        with transaction.atomic():
+            if not Enrolment.objects.filter(pk=pk, status=S.HELD, hold_reminded_at__isnull=True).update(
+                hold_reminded_at=now
+            ):
+                continue  # paid, cancelled or reminded meanwhile
+            notify(
+                user_ids=_guardians([pupil_id]),
+                kind="hold_expiring",
+                title=_("The seat for %(child)s in “%(name)s” is held only until %(time)s")
+                % {"child": child, "name": name, "time": hold_end(expires)},
+                body=_("Pay before %(time)s to keep it: then the seat goes to the next child waiting.")
+                % {"time": hold_end(expires)},
+                link=f"/parent/enrolments/{pk}/",
+                now=now,
+            )
+        reminded += 1
+    return reminded
 
 
 def holds_expire(*, now: datetime, course_class_id: int | None = None, limit: int = 500) -> int:
@@ -36,7 +81,10 @@ def holds_expire(*, now: datetime, course_class_id: int | None = None, limit: in
     if course_class_id is not None:
         stale = stale.filter(course_class_id=course_class_id)
     expired = 0
-    for pk, class_id in list(stale.order_by("hold_expires_at").values_list("pk", "course_class_id")[:limit]):
+    rows = stale.order_by("hold_expires_at").values_list(
+        "pk", "course_class_id", "pupil_id", "pupil__name", "course_class__name", "hold_expires_at"
+    )
+    for pk, class_id, pupil_id, child, name, expires in list(rows[:limit]):
         with transaction.atomic():
             if not Enrolment.objects.filter(pk=pk, status=S.HELD, hold_expires_at__lte=now).update(
                 status=S.EXPIRED, status_changed_at=now, ended_reason="hold expired"
@@ -54,6 +102,15 @@ def holds_expire(*, now: datetime, course_class_id: int | None = None, limit: in
                 now=now,
                 school_id=school_id,
                 district_id=district_id,
+            )
+            notify(
+                user_ids=_guardians([pupil_id]),
+                kind="hold_expired",
+                title=_("The seat held for %(child)s in “%(name)s” has gone") % {"child": child, "name": name},
+                body=_("The hold ended at %(time)s without payment, and the seat was freed for others.")
+                % {"time": hold_end(expires)},
+                link=f"/parent/enrolments/{pk}/",
+                now=now,
             )
             promote(course_class_id=class_id, now=now)
             expired += 1
@@ -75,7 +132,7 @@ def promote(*, course_class_id: int, now: datetime) -> int:
             Enrolment.objects.select_for_update()
             .filter(course_class_id=course_class_id, status=S.WAITING)
             .order_by(*WAITLIST_ORDER)
-            .select_related("course_class", "window")
+            .select_related("course_class", "window", "pupil")
             .first()
         )
         if head is None:
@@ -110,11 +167,20 @@ def promote(*, course_class_id: int, now: datetime) -> int:
         else:
             values = {"status": S.HELD, "hold_expires_at": now + timedelta(minutes=head.window.hold_minutes)}
         Enrolment.objects.filter(pk=head.pk).update(status_changed_at=now, **values)
+        names = {"child": head.pupil.name, "name": head.course_class.name}
+        if values["status"] == S.HELD:
+            title = _("A seat in “%(name)s” is held for %(child)s") % names
+            body = _("Pay before %(time)s to keep it: then the seat goes to the next child waiting.") % {
+                "time": hold_end(values["hold_expires_at"])
+            }
+        else:
+            title = _("%(child)s has a seat in “%(name)s”") % names
+            body = _("Nothing to pay: the place is confirmed.")
         notify(
             user_ids=_guardians([head.pupil_id]),
             kind="waitlist_promoted",
-            title=_("A seat in “%(name)s” is held for your child") % {"name": head.course_class.name},
-            body=_("Pay before the hold expires to keep it."),
+            title=title,
+            body=body,
             link=f"/parent/enrolments/{head.pk}/",
             now=now,
         )

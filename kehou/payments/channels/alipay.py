@@ -255,7 +255,14 @@ class AlipayGateway:
         )
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        now: datetime | None = None,
     ) -> RefundSubmitted:
         """alipay.trade.refund answers at once: ``fund_change=Y`` is a refund done. ``N`` can be a resend of one
         done before (same out_request_no): the refund query decides."""
@@ -303,7 +310,9 @@ class AlipayGateway:
             raw=answer,
         )
 
-    def query_refund(self, *, out_refund_no: str, out_trade_no: str) -> ChannelEvent | None:
+    def query_refund(
+        self, *, out_refund_no: str, out_trade_no: str, now: datetime | None = None
+    ) -> ChannelEvent | None:
         """alipay.trade.fastpay.refund.query: an answer with the refund's data and an empty or REFUND_SUCCESS
         status is a refund done; no data means Alipay has not (yet) accepted it."""
         answer = self._call(

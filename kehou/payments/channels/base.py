@@ -81,12 +81,26 @@ class Gateway(Protocol):
         ...
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
-    ) -> RefundSubmitted: ...
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        now: datetime | None = None,
+    ) -> RefundSubmitted:
+        """Ask for a refund. ``now`` is the service's time; a real channel keeps its own clock and ignores it, the
+        simulator (which is the channel) plans the refund's outcome from it."""
+        ...
 
     def query_payment(self, *, out_trade_no: str) -> ChannelEvent | None: ...
 
-    def query_refund(self, *, out_refund_no: str, out_trade_no: str) -> ChannelEvent | None: ...
+    def query_refund(
+        self, *, out_refund_no: str, out_trade_no: str, now: datetime | None = None
+    ) -> ChannelEvent | None:
+        """The channel's view of a refund (``now`` as for :meth:`refund`)."""
+        ...
 
     def close(self, *, out_trade_no: str) -> None: ...
 

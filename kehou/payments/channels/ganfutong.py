@@ -286,7 +286,14 @@ class GanfutongGateway:
         )
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        now: datetime | None = None,
     ) -> RefundSubmitted:
         answer = self._call(
             "refund",
@@ -323,7 +330,9 @@ class GanfutongGateway:
         except (KeyError, ValueError, TypeError):
             raise ChannelUnavailable("ganfutong query: malformed answer") from None
 
-    def query_refund(self, *, out_refund_no: str, out_trade_no: str) -> ChannelEvent | None:
+    def query_refund(
+        self, *, out_refund_no: str, out_trade_no: str, now: datetime | None = None
+    ) -> ChannelEvent | None:
         answer = self._call("refund_query", {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no})
         if answer["code"] in ("REFUND_NOT_EXIST", "ORDER_NOT_EXIST"):
             return None

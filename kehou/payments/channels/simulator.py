@@ -4,8 +4,11 @@ It behaves like a real channel: it keeps its own record of trades and refunds, a
 notifications (the WeChat Pay v3 scheme: RSA-SHA256 signature over timestamp/nonce/body by a platform key named by
 its serial, resource encrypted with AES-256-GCM) through the same verification path as the real channels. What a
 real channel does by itself (the payer pays, the bank is slow, a notification is sent twice or out of order) the
-simulator does on request: ``pay(…, scenario=…)``. Its keys are made on first use and kept under
-``KEHOU_VAR_DIR/simulator`` (never in the repository, never logged).
+simulator does on request: ``pay(…, scenario=…)``. A refund it accepts finishes by itself :data:`REFUND_DELAY`
+later, as a real channel's does: its notification is planned at once (a :class:`SimulatorDelivery`, sent by the
+scheduled ``deliver_simulator_notifications`` task) and its queries answer "processing" until then and what the
+notification says after; ``settle_refund(…, scenario=…)`` finishes one sooner, or makes it fail. Its keys are made on
+first use and kept under ``KEHOU_VAR_DIR/simulator`` (never in the repository, never logged).
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+
+from kehou.core import clock
 
 from ..models import SimulatorDelivery, SimulatorTrade
 from . import wechat_v3
@@ -30,6 +36,7 @@ from .base import Ack, ChannelEvent, NotificationRejected, PaymentStart, RefundS
 MERCHANT_ID = "1900000001"
 SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 SCENARIOS = ("once", "duplicate", "delayed", "reordered", "fail")
+REFUND_DELAY = timedelta(seconds=60)  # a refund the simulator accepts succeeds (and is notified) this long after
 
 
 @cache
@@ -85,16 +92,20 @@ class SimulatorGateway:
     def start_payment(
         self, *, out_trade_no: str, amount_fen: int, description: str, expires_at: datetime, payer_ref: str = ""
     ) -> PaymentStart:
-        SimulatorTrade.objects.get_or_create(
-            kind="payment",
-            out_trade_no=out_trade_no,
-            out_refund_no="",
-            defaults={
-                "channel_id": "SIM" + secrets.token_hex(12).upper(),
-                "amount_fen": amount_fen,
-                "status": "created",
-                "created_at": expires_at,
-            },
+        # One INSERT that does nothing when the trade is known (a payer reopening the cashier): the same trade.
+        SimulatorTrade.objects.bulk_create(
+            [
+                SimulatorTrade(
+                    kind="payment",
+                    out_trade_no=out_trade_no,
+                    out_refund_no="",
+                    channel_id="SIM" + secrets.token_hex(12).upper(),
+                    amount_fen=amount_fen,
+                    status="created",
+                    created_at=expires_at,
+                )
+            ],
+            ignore_conflicts=True,
         )
         return PaymentStart(kind="redirect", url=f"/pay/simulator/{out_trade_no}/")
 
@@ -105,23 +116,39 @@ class SimulatorGateway:
         return event_from_wechat(data)
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        now: datetime | None = None,
     ) -> RefundSubmitted:
+        """Accept a refund of a paid trade: it succeeds :data:`REFUND_DELAY` later and its notification is planned
+        for then. A resend (the same refund number) is the same refund and answers its state."""
+        now = now or clock.now()
         paid = SimulatorTrade.objects.filter(kind="payment", out_trade_no=out_trade_no, status="paid").first()
         if paid is None:
             return RefundSubmitted(status="failed", failure="TRADE_NOT_PAID")
-        trade, _created = SimulatorTrade.objects.get_or_create(
-            kind="refund",
-            out_trade_no=out_trade_no,
-            out_refund_no=out_refund_no,
-            defaults={
-                "channel_id": "SIMR" + secrets.token_hex(11).upper(),
-                "amount_fen": amount_fen,
-                "status": "processing",
-                "created_at": paid.finished_at or paid.created_at,
-            },
-        )
-        return RefundSubmitted(status="processing", channel_refund_id=trade.channel_id)
+        with transaction.atomic():
+            trade, created = SimulatorTrade.objects.get_or_create(
+                kind="refund",
+                out_trade_no=out_trade_no,
+                out_refund_no=out_refund_no,
+                defaults={
+                    "channel_id": "SIMR" + secrets.token_hex(11).upper(),
+                    "amount_fen": amount_fen,
+                    "status": "processing",
+                    "created_at": now,
+                },
+            )
+            if created:
+                done = now + REFUND_DELAY
+                self._enqueue(_refund_resource(trade, succeeded=True, at=done), "REFUND.SUCCESS", done, "once")
+        trade = self._settled(trade, now=now)
+        failure = "ABNORMAL" if trade.status == "failed" else ""
+        return RefundSubmitted(status=trade.status, channel_refund_id=trade.channel_id, failure=failure)
 
     def query_payment(self, *, out_trade_no: str) -> ChannelEvent | None:
         trade = SimulatorTrade.objects.filter(kind="payment", out_trade_no=out_trade_no).first()
@@ -137,10 +164,15 @@ class SimulatorGateway:
             occurred_at=trade.finished_at,
         )
 
-    def query_refund(self, *, out_refund_no: str, out_trade_no: str) -> ChannelEvent | None:
+    def query_refund(
+        self, *, out_refund_no: str, out_trade_no: str, now: datetime | None = None
+    ) -> ChannelEvent | None:
+        """What the channel knows of a refund at ``now``: processing until its planned time, then what its
+        notification says (succeeded, or failed)."""
         trade = SimulatorTrade.objects.filter(kind="refund", out_refund_no=out_refund_no).first()
         if trade is None:
             return None
+        trade = self._settled(trade, now=now or clock.now())
         return ChannelEvent(
             kind="refund",
             status=trade.status,
@@ -161,6 +193,10 @@ class SimulatorGateway:
         """A bill in WeChat's trade-bill CSV layout (every field prefixed with a backquote)."""
         from .bills import wechat_bill_csv
 
+        day_end = datetime.combine(
+            bill_date + timedelta(days=1), datetime.min.time(), tzinfo=timezone.get_default_timezone()
+        )
+        self.settle_due(now=day_end - timedelta(microseconds=1))  # refunds that finished that day by themselves
         return wechat_bill_csv(SimulatorTrade.objects.filter(finished_at__date=bill_date), merchant_id=MERCHANT_ID)
 
     def ack(self, *, ok: bool) -> Ack:
@@ -197,37 +233,69 @@ class SimulatorGateway:
         return trade
 
     def settle_refund(self, *, out_refund_no: str, now: datetime, scenario: str = "once") -> SimulatorTrade:
-        """The channel finishes a refund and notifies."""
+        """The channel finishes a refund at ``now`` (sooner than planned, or failing: ``scenario="fail"``) and
+        notifies as the scenario says. A refund already finished (its planned time has passed) stays as it is."""
+        if scenario not in SCENARIOS:
+            raise ValueError(scenario)
         with transaction.atomic():
             trade = SimulatorTrade.objects.select_for_update().get(kind="refund", out_refund_no=out_refund_no)
+            trade = self._settled(trade, now=now)
             if trade.status != "processing":
                 return trade
+            # The plan changes: its notification, not sent yet, is not sent at all.
+            _planned(out_refund_no).filter(delivered_at__isnull=True).delete()
             trade.status = "failed" if scenario == "fail" else "succeeded"
             trade.finished_at = now
             trade.save(update_fields=["status", "finished_at"])
-            data = {
-                "mchid": MERCHANT_ID,
-                "out_trade_no": trade.out_trade_no,
-                "transaction_id": "",
-                "out_refund_no": out_refund_no,
-                "refund_id": trade.channel_id,
-                "refund_status": "ABNORMAL" if scenario == "fail" else "SUCCESS",
-                "success_time": now.isoformat(timespec="seconds"),
-                "amount": {"total": 0, "refund": trade.amount_fen, "payer_refund": trade.amount_fen},
-            }
+            data = _refund_resource(trade, succeeded=scenario != "fail", at=now)
             self._enqueue(data, "REFUND.ABNORMAL" if scenario == "fail" else "REFUND.SUCCESS", now, scenario)
+        return trade
+
+    def settle_due(self, *, now: datetime) -> int:
+        """Record every refund whose planned time has come as finished. Returns how many."""
+        open_refunds = SimulatorTrade.objects.filter(kind="refund", status="processing")
+        return sum(1 for trade in open_refunds if self._settled(trade, now=now).status != "processing")
+
+    def sending(self, delivery: SimulatorDelivery) -> None:
+        """The channel sends ``delivery``: a refund it reports as finished is finished in the channel's record
+        (when it was not yet: its query said so already, or it was settled by hand)."""
+        data = delivery.data
+        if not delivery.event_type.startswith("REFUND.") or not isinstance(data, dict):
+            return
+        occurred = str(data.get("success_time") or "")
+        SimulatorTrade.objects.filter(
+            kind="refund", out_refund_no=str(data.get("out_refund_no", "")), status="processing"
+        ).update(
+            status="succeeded" if data.get("refund_status") == "SUCCESS" else "failed",
+            finished_at=datetime.fromisoformat(occurred) if occurred else delivery.deliver_at,
+        )
+
+    def _settled(self, trade: SimulatorTrade, *, now: datetime) -> SimulatorTrade:
+        """A processing refund whose planned notification is due at ``now``: finished, as that notification says."""
+        if trade.kind != "refund" or trade.status != "processing":
+            return trade
+        plan = _planned(trade.out_refund_no).filter(deliver_at__lte=now).order_by("deliver_at", "pk").first()
+        if plan is None:
+            return trade
+        status = "succeeded" if plan.data.get("refund_status") == "SUCCESS" else "failed"
+        occurred = str(plan.data.get("success_time") or "")
+        finished = datetime.fromisoformat(occurred) if occurred else plan.deliver_at
+        SimulatorTrade.objects.filter(pk=trade.pk, status="processing").update(status=status, finished_at=finished)
+        trade.refresh_from_db()
         return trade
 
     def _enqueue(self, data: Mapping[str, object], event_type: str, now: datetime, scenario: str) -> None:
         at = now + timedelta(seconds=60) if scenario == "delayed" else now
         copies = 2 if scenario == "duplicate" else 1
-        for i in range(copies):
-            SimulatorDelivery.objects.create(
+        SimulatorDelivery.objects.bulk_create(
+            SimulatorDelivery(
                 event_type=event_type,
                 data=dict(data),
                 # "reordered": this one goes after whatever is queued within the next two minutes
                 deliver_at=at + timedelta(seconds=120) if scenario == "reordered" else at + timedelta(seconds=i),
             )
+            for i in range(copies)
+        )
 
     def signed(self, delivery: SimulatorDelivery, *, now: datetime) -> tuple[dict[str, str], bytes]:
         """Headers and body of a delivery as sent at ``now``."""
@@ -240,6 +308,25 @@ class SimulatorGateway:
             now=now,
             associated_data="refund" if delivery.event_type.startswith("REFUND") else "transaction",
         )
+
+
+def _planned(out_refund_no: str) -> Any:
+    """The notifications the simulator has planned (or sent) about a refund."""
+    return SimulatorDelivery.objects.filter(event_type__startswith="REFUND.", data__out_refund_no=out_refund_no)
+
+
+def _refund_resource(trade: SimulatorTrade, *, succeeded: bool, at: datetime) -> dict[str, object]:
+    """A refund notification's resource (WeChat Pay v3's fields) for a refund that finished at ``at``."""
+    return {
+        "mchid": MERCHANT_ID,
+        "out_trade_no": trade.out_trade_no,
+        "transaction_id": "",
+        "out_refund_no": trade.out_refund_no,
+        "refund_id": trade.channel_id,
+        "refund_status": "SUCCESS" if succeeded else "ABNORMAL",
+        "success_time": at.isoformat(timespec="seconds"),
+        "amount": {"total": 0, "refund": trade.amount_fen, "payer_refund": trade.amount_fen},
+    }
 
 
 def event_from_wechat(data: Mapping[str, object]) -> ChannelEvent:

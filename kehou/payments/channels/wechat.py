@@ -266,7 +266,14 @@ class WechatGateway:
         return event_from_wechat(data)
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        now: datetime | None = None,
     ) -> RefundSubmitted:
         body = {
             "out_trade_no": out_trade_no,
@@ -312,7 +319,9 @@ class WechatGateway:
             raw=answer,
         )
 
-    def query_refund(self, *, out_refund_no: str, out_trade_no: str) -> ChannelEvent | None:
+    def query_refund(
+        self, *, out_refund_no: str, out_trade_no: str, now: datetime | None = None
+    ) -> ChannelEvent | None:
         status, answer = self._request("GET", f"/v3/refund/domestic/refunds/{quote(out_refund_no, safe='')}")
         if status == 404:
             return None

@@ -12,6 +12,7 @@ rejection. The simulator signs its notifications the same way with a key of its 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from base64 import b64encode
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from wechatpayv3.utils import aes_decrypt, load_certificate, load_private_key, l
 from .base import MAX_NOTIFICATION_AGE_SECONDS, NotificationRejected
 
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds (a 12-digit bound leaves room past the year 5000)
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
@@ -80,9 +82,11 @@ def verify_notification(
         raise NotificationRejected("missing_signature_headers")
     public_key = keys.find(serial)
     if public_key is None:
-        raise NotificationRejected("unknown_serial", serial)
-    if not timestamp.isdigit() or abs(now.timestamp() - int(timestamp)) > MAX_NOTIFICATION_AGE_SECONDS:
-        raise NotificationRejected("stale_timestamp", timestamp)
+        raise NotificationRejected("unknown_serial", serial[:64])
+    # ASCII digits of a plausible length only: str.isdigit() also takes "²" and other scripts' digits (int() then
+    # raises ValueError), and 400 digits overflow the float subtraction (OverflowError), both a 500 before.
+    if not TIMESTAMP.fullmatch(timestamp) or abs(now.timestamp() - int(timestamp)) > MAX_NOTIFICATION_AGE_SECONDS:
+        raise NotificationRejected("stale_timestamp", timestamp[:40])
     if not rsa_verify(timestamp, nonce, text, signature, public_key):
         raise NotificationRejected("bad_signature")
     try:

@@ -46,11 +46,18 @@ def _guardian_enrolment(actor: Any, enrolment_id: int) -> Enrolment:
 
 
 def order_create(
-    *, actor: Any, enrolment_id: int, include_materials: bool, request_key: str, now: datetime
+    *,
+    actor: Any,
+    enrolment_id: int,
+    include_materials: bool,
+    request_key: str,
+    now: datetime,
+    expected_total_fen: int | None = None,
 ) -> tuple[Order, bool]:
     """The order for a held seat: the course fee as one line, the optional materials as another. One order per
     seat; the same request key gives the same order. A zero total (a hardship waiver, materials left out) is paid at
-    once without a channel. Returns (order, created)."""
+    once without a channel. ``expected_total_fen`` is the total the payer was shown: another total (a price changed
+    meanwhile) is refused, so that nobody is charged what they were not told. Returns (order, created)."""
     check_request_key(request_key)
     previous = Order.objects.filter(payer=actor, request_key=request_key).first()
     if previous is not None:
@@ -68,6 +75,12 @@ def order_create(
     course_class = enrolment.course_class
     materials = course_class.materials_fee_fen if include_materials and course_class.materials_fee_fen else 0
     total = enrolment.fee_fen + materials
+    if expected_total_fen is not None and expected_total_fen != total:
+        raise Conflict(
+            _("The price has changed since the page was shown: check the new total and pay again."),
+            code=ErrorCode.ORDER_TOTAL_CHANGED,
+            fields={"total_fen": total, "expected_total_fen": expected_total_fen},
+        )
     if total > 0 and enrolment.status != Enrolment.Status.HELD:
         raise Conflict(
             _("There is no held seat to pay for."), code=ErrorCode.NO_HELD_SEAT, fields={"status": enrolment.status}

@@ -223,6 +223,18 @@ def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime) -
             raise Conflict(_("The refund has already been decided."), code=ErrorCode.REFUND_DECIDED)
         if not approve:
             _give_back(refund, now=now, status=Refund.Status.REJECTED)
+            notify(
+                user_ids=[refund.order.payer_id],
+                kind="refund_rejected",
+                title=_("Refund not approved: %(what)s") % {"what": refund.order.description},
+                body=_(
+                    "The school did not approve the refund of %(yuan)s yuan; the place stays cancelled. Please "
+                    "contact the school."
+                )
+                % {"yuan": f"{refund.amount_fen / 100:.2f}"},
+                link=f"/parent/orders/{refund.order_id}/",
+                now=now,
+            )
         audit.record(
             actor=actor,
             action=AuditAction.REFUND_APPROVE if approve else AuditAction.REFUND_REJECT,
@@ -258,6 +270,7 @@ def _send(*, refund: Refund, now: datetime) -> str:
         amount_fen=refund.amount_fen,
         total_fen=refund.attempt.amount_fen,
         reason=refund.reason,
+        now=now,
     )
     if answer.channel_refund_id:
         Refund.objects.filter(pk=refund.pk).update(channel_refund_id=answer.channel_refund_id)
@@ -295,7 +308,20 @@ def finish(*, refund: Refund, succeeded: bool, now: datetime, failure: str = "")
         else:
             _give_back(refund, now=now, status=Refund.Status.FAILED)
             if refund.basis.get("rule") == "automatic":
-                _automatic_refused(refund)
+                _automatic_refused(refund)  # asked again under a new number: the parent hears when it is done
+            else:
+                notify(
+                    user_ids=[refund.order.payer_id],
+                    kind="refund_failed",
+                    title=_("Refund failed: %(what)s") % {"what": refund.order.description},
+                    body=_(
+                        "The channel could not refund %(yuan)s yuan. The money stays with the school: please contact "
+                        "the school."
+                    )
+                    % {"yuan": f"{refund.amount_fen / 100:.2f}"},
+                    link=f"/parent/orders/{refund.order_id}/",
+                    now=now,
+                )
         audit.record(
             actor=None,
             action=AuditAction(f"refund.{to}"),
@@ -458,7 +484,7 @@ def refunds_poll(*, now: datetime, limit: int = 200) -> int:
     for refund in Refund.objects.filter(status=Refund.Status.PROCESSING).select_related("attempt")[:limit]:
         try:
             event = gateway(refund.channel).query_refund(
-                out_refund_no=refund.refund_no, out_trade_no=refund.attempt.out_trade_no
+                out_refund_no=refund.refund_no, out_trade_no=refund.attempt.out_trade_no, now=now
             )
         except (ChannelUnavailable, KehouError):
             continue

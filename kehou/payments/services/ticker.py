@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 
 from ..channels.simulator import SimulatorGateway
 from ..models import SimulatorDelivery
@@ -19,12 +18,14 @@ def simulator_deliver(*, now: datetime, limit: int = 200) -> int:
     """Send the simulator's notifications that are due, oldest first, through the real receiving path."""
     if "simulator" not in settings.KEHOU_PAYMENT_CHANNELS:
         return 0
+    simulator = SimulatorGateway()
     sent = 0
     for delivery in SimulatorDelivery.objects.filter(delivered_at__isnull=True, deliver_at__lte=now)[:limit]:
-        with transaction.atomic():
-            if not SimulatorDelivery.objects.filter(pk=delivery.pk, delivered_at__isnull=True).update(delivered_at=now):
-                continue
-        headers, body = SimulatorGateway().signed(delivery, now=now)
+        # One conditional UPDATE claims the delivery (two tickers never send it twice).
+        if not SimulatorDelivery.objects.filter(pk=delivery.pk, delivered_at__isnull=True).update(delivered_at=now):
+            continue
+        simulator.sending(delivery)  # a refund it reports is finished at the channel first
+        headers, body = simulator.signed(delivery, now=now)
         received = notification_receive(channel="simulator", headers=headers, body=body, now=now)
         SimulatorDelivery.objects.filter(pk=delivery.pk).update(
             answer=f"{received.ack.status} {received.record.outcome}"

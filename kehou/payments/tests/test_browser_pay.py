@@ -2,7 +2,7 @@
 live server (see kehou/enrolment/tests/test_browser.py for the launch pattern).
 
 A parent with a held seat pays through the simulator's cashier and sees the receipt; two sessions later they cancel,
-see the pro-rata refund quote, confirm, and once the channel settles the refund they see "Refunded". The school's
+see the pro-rata refund quote, confirm, and once the channel has finished the refund they see "Refunded". The school's
 administrator sees the payment on /payments/ and the refund on /payments/refunds/.
 """
 
@@ -20,7 +20,7 @@ from kehou.enrolment.tests.factories import NOW, key, make_class, open_window
 from kehou.enrolment.tests.test_browser import DESKTOP, browser, new_page  # noqa: F401  (fixtures)
 from kehou.portal.tests.test_browser import PHONE, has_no_horizontal_overflow, password_login
 
-from ..channels.simulator import SimulatorGateway
+from ..channels.simulator import REFUND_DELAY
 from ..models import Order, Refund
 from ..services.ticker import simulator_deliver
 
@@ -61,9 +61,17 @@ def test_parent_pays_cancels_after_two_sessions_and_is_refunded_pro_rata_and_the
     page.locator(f"[data-pay='{place.pk}']").click()
     page.wait_for_url(re.compile(rf".*/parent/places/{place.pk}/pay/$"))
     assert has_no_horizontal_overflow(page)
-    # Then the order's summary shows the course fee and the optional materials in yuan, and the channels
+    # Then the order's summary shows the course fee, the optional materials unticked (opt-in) and the total to pay
     assert page.locator("[data-course-fee]").inner_text() == f"¥{robots.fee_fen // 100}.00"
-    assert page.locator("[data-materials]").is_checked()
+    assert not page.locator("[data-materials]").is_checked()
+    assert page.locator("[data-materials-fee]").inner_text() == "¥5.00"
+    assert page.locator("[data-pay-total]").inner_text() == f"¥{robots.fee_fen // 100}.00"
+    # and ticking the materials shows the total with them before paying (pay.js; unticking goes back)
+    page.locator("[data-materials]").check()
+    assert page.locator("[data-pay-total]").inner_text() == f"¥{(robots.fee_fen + 500) // 100}.00"
+    page.locator("[data-materials]").uncheck()
+    assert page.locator("[data-pay-total]").inner_text() == f"¥{robots.fee_fen // 100}.00"
+    page.locator("[data-materials]").check()
     page.locator("[data-channel=simulator]").check()
     page.locator("[data-pay-submit]").click()
     # and the simulator's cashier asks for the total
@@ -96,11 +104,11 @@ def test_parent_pays_cancels_after_two_sessions_and_is_refunded_pro_rata_and_the
     page.wait_for_url(re.compile(rf".*/parent/orders/{order.pk}/$"))
     assert "being refunded" in page.locator(".messages").inner_text()
     assert page.locator("[data-refund-status]").inner_text() == "With the channel"
+    assert page.locator("[data-order-state]").inner_text() == "Refund with the channel"
 
-    # When the channel settles the refund and its notification arrives
+    # When the channel finishes the refund by itself and its notification arrives (the scheduled delivery)
     refund = Refund.objects.get(order=order)
-    SimulatorGateway().settle_refund(out_refund_no=refund.refund_no, now=AFTER_TWO)
-    assert simulator_deliver(now=AFTER_TWO) == 1
+    assert simulator_deliver(now=AFTER_TWO + REFUND_DELAY) == 1
     page.reload()
     # Then the receipt shows it refunded
     assert page.locator("[data-refund-status]").inner_text() == "Refunded"

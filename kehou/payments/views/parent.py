@@ -54,9 +54,12 @@ RULE_LABELS = {
 }
 
 
-def state_label(order: Order) -> tuple[str, str]:
-    state = selectors.order_state(order)
-    return state, str(STATE_LABELS.get(state, state))
+# The parent's pages read an order's state from its refunds' own states (selectors_pages.refund_progress).
+PAGE_STATE_LABELS = {
+    **STATE_LABELS,
+    selectors_pages.REFUND_REQUESTED: gettext_lazy("Refund requested: awaiting the school"),
+    selectors_pages.REFUNDING: gettext_lazy("Refund with the channel"),
+}
 
 
 def refund_view(r: Refund) -> dict[str, Any]:
@@ -77,17 +80,37 @@ def refund_view(r: Refund) -> dict[str, Any]:
 
 
 def order_view(o: Order) -> dict[str, Any]:
-    state, label = state_label(o)
+    """An order as the parent's pages show it: the badge, the totals (what is back with the payer, what is with
+    the channel, what awaits the school) from its refunds (prefetched)."""
+    progress = selectors_pages.refund_progress(o)
     return {
         "o": o,
-        "state": state,
-        "state_label": label,
+        "state": progress.state,
+        "state_label": str(PAGE_STATE_LABELS.get(progress.state, progress.state)),
         "total": yuan(o.total_fen),
         "paid": yuan(o.paid_fen),
-        "refunded": yuan(o.refunded_fen),
+        "refunded_fen": progress.refunded_fen,
+        "refunded": yuan(progress.refunded_fen),
+        "refunding_fen": progress.refunding_fen,
+        "refunding": yuan(progress.refunding_fen),
+        "requested_fen": progress.requested_fen,
+        "requested": yuan(progress.requested_fen),
+        "line_refunds": progress.lines,
         "channel": o.get_channel_display() if o.channel else "",
         "created": local(o.created_at),
         "paid_at": local(o.paid_at),
+    }
+
+
+def _line_view(line: OrderLine, v: dict[str, Any]) -> dict[str, Any]:
+    refunded, refunding = v["line_refunds"].get(line.kind, (0, 0))
+    return {
+        "line": line,
+        "amount": yuan(line.amount_fen),
+        "refunded_fen": refunded,
+        "refunded": yuan(refunded),
+        "refunding_fen": refunding,
+        "refunding": yuan(refunding),
     }
 
 
@@ -128,13 +151,11 @@ class ReceiptPage(ScopedPage):
         paid = next((a for a in order.attempts.all() if a.status == PaymentAttempt.Status.PAID), None)
         guardian = _guardian(self.scope, order.pupil_id)
         live = order.enrolment.status in (Enrolment.Status.HELD, Enrolment.Status.CONFIRMED)
+        v = order_view(order)
         ctx = self.base_context() | {
             "title": _("Order %(no)s") % {"no": order.order_no},
-            "v": order_view(order),
-            "lines": [
-                {"line": line, "amount": yuan(line.amount_fen), "refunded": yuan(line.refunded_fen)}
-                for line in order.lines.all()
-            ],
+            "v": v,
+            "lines": [_line_view(line, v) for line in order.lines.all()],
             "paid_attempt": paid,
             "refunds": [refund_view(r) for r in order.refunds.all()],
             "progress": selectors_pages.payment_progress(order),
@@ -173,8 +194,15 @@ class PayPage(ScopedPage):
             "order": order_view(order) if order else None,
             "lines": [{"line": ln, "amount": yuan(ln.amount_fen)} for ln in order.lines.all()] if order else [],
             "course_fee": yuan(e.fee_fen),
+            "course_fen": e.fee_fen,
             "materials_name": c.materials_name if materials_fen else "",
             "materials_fee": yuan(materials_fen),
+            "materials_fen": materials_fen,
+            # The total is the course fee unless the parent ticks the materials (opt-in): both are on the page, so
+            # that it shows what will be charged with or without its script.
+            "total_without": yuan(e.fee_fen),
+            "total_with": yuan(e.fee_fen + materials_fen),
+            "total_with_fen": e.fee_fen + materials_fen,
             "channels": selectors.channels_to_choose(),
             "guardian": _guardian(self.scope, e.pupil_id),
             "payable": e.status == Enrolment.Status.HELD and (order is None or order.status == Order.Status.PENDING),
@@ -201,6 +229,7 @@ class PayPage(ScopedPage):
                 include_materials=d["materials"],
                 request_key=d["key"],
                 now=now,
+                expected_total_fen=form.expected_total_fen(),
             )
             if order.status != Order.Status.PENDING:
                 messages.success(request, _("Nothing to pay: the place is confirmed."))

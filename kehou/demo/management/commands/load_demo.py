@@ -15,18 +15,45 @@ loads only the city (and so no classes either); ``--no-classes`` stops after the
 the classes (confirmed without payment). ``--reset`` removes the demo city first and loads it again; it refuses once
 the catalog is loaded, because the catalog's review steps are in the append-only audit log. ``--scale`` or
 ``--pupils`` make a smaller (or larger) city with the same schools, teachers and administrators.
+
+It says what it is doing in one line per stage; every stage's counts and whatever the platform logs while loading
+(at its own level: the demo's deliberately forged notification is an expected rejection, logged at INFO) go to
+``var/demo-load.log`` (``-v 2`` prints the counts as well).
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kehou.core import clock
 from kehou.demo import data, loader
 from kehou.demo.common import DemoError, LoadResult
+
+LOG_NAME = "demo-load.log"
+# What each stage's line says it loaded: (count, label), from the stage's counts.
+SUMMARY = {
+    loader.CITY: (("schools", "schools"), ("pupils", "pupils"), ("accounts", "accounts")),
+    loader.CATALOG: (("submissions", "submissions"), ("panels", "review panels"), ("filings", "filings")),
+    loader.CLASSES: (
+        ("course_classes", "courses"),
+        ("care_classes", "care classes"),
+        ("windows", "selection windows"),
+        ("enrolments", "places"),
+    ),
+    loader.PAYMENTS: (
+        ("orders", "orders"),
+        ("refunds", "refunds"),
+        ("notifications_received", "channel notifications"),
+    ),
+}
 
 
 class Command(BaseCommand):
@@ -57,53 +84,59 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = int(options.get("verbosity", 1))
+        log_path = Path(settings.VAR_DIR) / LOG_NAME
         started = time.monotonic()
         now = clock.now()
-        try:
-            if options["reset"]:
-                deleted = loader.reset(now=now)
-                self.stdout.write("Removed the demo city: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
-            stages = loader.load(
-                scale=options["scale"],
-                pupils=options["pupils"],
-                seed=options["seed"],
-                now=now,
-                catalog=options["catalog"],
-                classes=options["classes"],
-                payments=options["payments"],
-            )
-            for stage, result in stages:
-                self._report(stage, result, time.monotonic() - started)
-                started = time.monotonic()
-        except DemoError as exc:
-            raise CommandError(exc.message) from exc
+        with _logged_to(log_path) as self.log:
+            try:
+                if options["reset"]:
+                    deleted = loader.reset(now=now)
+                    self.stdout.write("Removed the demo city: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
+                self.stdout.write(f"Loading the demo city of {data.CITY_NAME} (details in {_shown(log_path)}) …")
+                stages = loader.load(
+                    scale=options["scale"],
+                    pupils=options["pupils"],
+                    seed=options["seed"],
+                    now=now,
+                    catalog=options["catalog"],
+                    classes=options["classes"],
+                    payments=options["payments"],
+                )
+                for stage, result in stages:
+                    self._report(stage, result, time.monotonic() - started)
+                    started = time.monotonic()
+            except DemoError as exc:
+                raise CommandError(exc.message) from exc
         self.stdout.write(
             f"Every demo account has the password {data.DEMO_PASSWORD}; list them with manage.py demo_accounts."
         )
 
     def _report(self, stage: str, result: LoadResult, elapsed: float) -> None:
-        if stage == loader.CITY:
-            if not result.loaded:
-                self.stdout.write("The demo city is already loaded: nothing to do (use --reset to load it again).")
-            else:
-                self._counts(result.counts)
-                self.stdout.write(self.style.SUCCESS(f"Loaded the demo city of {data.CITY_NAME} in {elapsed:.1f} s."))
+        """One line for the stage; its counts to the log (and to the console with ``-v 2``)."""
+        if result.loaded:
+            self._counts(stage, result.counts)
+            what = {
+                loader.CITY: f"the demo city of {data.CITY_NAME}",
+                loader.CATALOG: "the demo libraries and review",
+                loader.CLASSES: "the demo classes and selection",
+                loader.PAYMENTS: "the demo payments and refunds",
+            }[stage]
+            line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
+            if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):
+                line += " (one is a deliberately forged notification, rejected as it should be)"
+            self.stdout.write(self.style.SUCCESS(line + "."))
+        elif stage == loader.CITY:
+            self.stdout.write("The demo city is already loaded: nothing to do (use --reset to load it again).")
         elif stage == loader.CATALOG:
-            if not result.loaded:
-                self.stdout.write("The demo libraries and review are already loaded: nothing to do.")
-            else:
-                self._counts(result.counts)
-                self.stdout.write(self.style.SUCCESS(f"Loaded the demo libraries and review in {elapsed:.1f} s."))
+            self.stdout.write("The demo libraries and review are already loaded: nothing to do.")
         elif stage == loader.CLASSES:
             if result.state == "no_term":
                 self.stdout.write(
                     self.style.WARNING("No current or coming term in the demo calendar: no classes were loaded.")
                 )
-            elif not result.loaded:
-                self.stdout.write("The demo classes and selection are already loaded: nothing to do.")
             else:
-                self._counts(result.counts)
-                self.stdout.write(self.style.SUCCESS(f"Loaded the demo classes and selection in {elapsed:.1f} s."))
+                self.stdout.write("The demo classes and selection are already loaded: nothing to do.")
         elif result.state == "no_simulator":
             self.stdout.write(
                 self.style.WARNING(
@@ -117,13 +150,46 @@ class Command(BaseCommand):
                     "pays them as they are confirmed, so it loads only together with them, into a fresh database."
                 )
             )
-        elif not result.loaded:
-            self.stdout.write("The demo payments and refunds are already loaded: nothing to do.")
         else:
-            self._counts(result.counts)
-            self.stdout.write(self.style.SUCCESS(f"Loaded the demo payments and refunds in {elapsed:.1f} s."))
+            self.stdout.write("The demo payments and refunds are already loaded: nothing to do.")
 
-    def _counts(self, counts: dict[str, int]) -> None:
-        width = max(len(k) for k in counts)
-        for key, value in counts.items():
-            self.stdout.write(f"  {key:<{width}}  {value:>6}")
+    def _counts(self, stage: str, counts: dict[str, int]) -> None:
+        width = max((len(k) for k in counts), default=0)
+        lines = [f"  {key:<{width}}  {value:>6}" for key, value in counts.items()]
+        self.log.info("%s counts:\n%s", stage, "\n".join(lines))
+        if self.verbosity >= 2:
+            for line in lines:
+                self.stdout.write(line)
+
+
+def _summary(stage: str, counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[key]} {label}" for key, label in SUMMARY.get(stage, ()) if key in counts)
+
+
+def _shown(path: Path) -> str:
+    """The log's path as the person typed the command would: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@contextmanager
+def _logged_to(path: Path) -> Iterator[logging.Logger]:
+    """While loading, what the platform logs (``kehou.*``) goes to ``path`` at its own level, not to the console:
+    the services log what they do to the demo's made-up people as they would to real ones."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    platform = logging.getLogger("kehou")
+    propagate, level = platform.propagate, platform.level
+    platform.addHandler(handler)
+    platform.propagate = False
+    if platform.getEffectiveLevel() > logging.INFO:
+        platform.setLevel(logging.INFO)
+    try:
+        yield logging.getLogger("kehou.demo")
+    finally:
+        platform.removeHandler(handler)
+        platform.propagate, platform.level = propagate, level
+        handler.close()

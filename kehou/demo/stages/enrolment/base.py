@@ -92,6 +92,8 @@ class LoaderBase:
         self.seq = 0
         self.keys = 0
         self.seen_holds: set[int] = set()
+        self.pupil_of: dict[int, int] = {}  # enrolment → pupil, as the replay sees places
+        self.sweeps: set[datetime] = set()  # the times of the sweeps queued and not yet run
         self.refusals: Counter[str] = Counter()
         self.protected: set[int] = set()  # class ids whose places the story keeps (full and nearly full)
         self.suspended_class: PlanClass | None = None

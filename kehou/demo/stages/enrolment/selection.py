@@ -146,6 +146,7 @@ class SelectionMixin(LoaderBase):
                         self.push(t + timedelta(seconds=rng.randint(10, 60)), "select", pk, c, True)
                     continue
                 row = result.enrolment
+                self.pupil_of[row.pk] = pk
                 if row.status == Enrolment.Status.HELD:
                     self.fate(rng, row, t, protected=c.role in ("full", "nearly_full"))
                 elif row.status == Enrolment.Status.WAITING and c.role != "full" and rng.random() < 0.12:
@@ -165,6 +166,7 @@ class SelectionMixin(LoaderBase):
                 self.places.cancel(enrolment=row, now=t, actor=self.actor_of(enrolment_id), reason=reason)
                 self.promoted(rng, t)
             elif event.kind == "sweep":
+                self.sweeps.discard(t)
                 if holds_expire(now=t):
                     self.promoted(rng, t)
             elif event.kind == "draw":
@@ -177,6 +179,7 @@ class SelectionMixin(LoaderBase):
                 lottery_draw(window=window, now=t, seed=lottery_seed(self.seed, school.code, grade))
                 for row in Enrolment.objects.filter(window=window, status=Enrolment.Status.HELD).order_by("pk"):
                     self.seen_holds.add(row.pk)
+                    self.pupil_of[row.pk] = row.pupil_id
                     self.lottery_fate(rng, row, t)
             elif event.kind == "suspend":
                 (c,) = event.args
@@ -194,9 +197,15 @@ class SelectionMixin(LoaderBase):
         holds_expire(now=self.base - timedelta(seconds=1))
 
     def actor_of(self, enrolment_id: int) -> Any:
+        """The guardian who acts for a place (the replay remembers each place's child as it sees it)."""
         from kehou.enrolment.models import Enrolment
 
-        return self.guardian[Enrolment.objects.values_list("pupil_id", flat=True).get(pk=enrolment_id)]
+        pupil_id = self.pupil_of.get(enrolment_id)
+        if pupil_id is None:
+            pupil_id = self.pupil_of[enrolment_id] = Enrolment.objects.values_list("pupil_id", flat=True).get(
+                pk=enrolment_id
+            )
+        return self.guardian[pupil_id]
 
     def fate(self, rng: random.Random, row: Any, t: datetime, *, protected: bool = False) -> None:
         """A held seat: the parent pays within the hold, cancels, or lets it expire."""
@@ -208,7 +217,10 @@ class SelectionMixin(LoaderBase):
             self.push(t + timedelta(seconds=rng.randint(60, int(hold * 0.8))), "confirm", row.pk)
         elif roll < 0.85:
             self.push(t + timedelta(seconds=rng.randint(60, int(hold * 0.7))), "cancel", row.pk, "家长取消")
-        self.push(min(expires + timedelta(minutes=1), self.base - timedelta(seconds=1)), "sweep")
+        sweep = min(expires + timedelta(minutes=1), self.base - timedelta(seconds=1))
+        if sweep not in self.sweeps:  # a second sweep at the same moment would find nothing more to expire
+            self.sweeps.add(sweep)
+            self.push(sweep, "sweep")
 
     def lottery_fate(self, rng: random.Random, row: Any, t: datetime) -> None:
         roll = rng.random()
@@ -223,4 +235,5 @@ class SelectionMixin(LoaderBase):
 
         rows = Enrolment.objects.filter(status=Enrolment.Status.HELD, status_changed_at=t, queued_at__isnull=False)
         for row in rows.exclude(pk__in=self.seen_holds).order_by("pk"):
+            self.pupil_of[row.pk] = row.pupil_id
             self.fate(rng, row, t)

@@ -5,10 +5,10 @@ settlement into escrow.
 
 Everything goes through the payment services (``policy_set``, ``order_create``, ``payment_start``,
 ``refund_request``, ``refund_decide``, ``notification_receive``, ``reconcile``, the ticker's ``simulator_deliver``,
-``orders_close_expired`` and ``refunds_poll``) and the simulator channel (``SimulatorGateway().pay`` and
-``settle_refund``: what the payer and the channel do by themselves). Nothing is posted to the ledger by hand and no
-signature is made up: the simulator signs its notifications as WeChat Pay v3 does, and they are verified on the way
-in like a real channel's.
+``orders_close_expired`` and ``refunds_poll``) and the simulator channel (``SimulatorGateway().pay``: what the payer
+does; the simulator finishes each refund by itself a minute after it is asked). Nothing is posted to the ledger by
+hand and no signature is made up: the simulator signs its notifications as WeChat Pay v3 does, and they are verified
+on the way in like a real channel's.
 
 Two parts:
 
@@ -16,7 +16,7 @@ Two parts:
   replay confirms a place, the guardian orders it (some with the optional materials), pays through the simulator, and
   the simulator's notification confirms the place, at the same moment the classes demo would have confirmed it (so the
   places are the same with or without payments); where it cancels a paid place, the place is cancelled with its refund
-  (whole: the classes have not started), which the channel settles a few minutes later.
+  (whole: the classes have not started), which the channel finishes a minute later.
 * :func:`build_payments`, after the classes: the first period of the term in three schools of their own
   (:data:`EARLY_SCHOOLS`; classes that started about five weeks before the load, with windows that closed before
   that), paid at selection time; cancellations before the first session (full refund) and after some sessions

@@ -13,11 +13,14 @@ from kehou.core.errors import Conflict
 from kehou.demo import data
 from kehou.demo.common import seeded_rng
 from kehou.demo.stages.enrolment import Places
+from kehou.payments.channels.simulator import REFUND_DELAY
 
 CHANNEL = "simulator"
 PAYER_REF = "ip:192.0.2.10"  # the address the demo's payers pay from (a documentation address)
 MATERIALS_SHARE = 0.4  # of the places in a class with materials, how many order them too
-SETTLE_AFTER = timedelta(minutes=3)  # the simulator finishes a refund this long after it is asked
+# The simulator finishes a refund this long after it is asked (by itself, as a real channel does), and the task
+# worker delivers its notification then.
+SETTLE_AFTER = REFUND_DELAY
 TIERED_DISTRICT = "360113"  # 红谷滩区: tiered refunds after the start, a deadline, the school approves
 TIERS = [{"held_upto": "0.25", "percent": "80"}, {"held_upto": "0.5", "percent": "50"}]
 NO_REFUND_AFTER = Decimal("0.5")
@@ -97,8 +100,9 @@ class Cashier:
         return attempt
 
     def settle(self, refund: Any, *, at: datetime) -> None:
-        """The channel finishes a refund it was sent, and says so (unless that would be after the load)."""
-        from kehou.payments.channels.simulator import SimulatorGateway
+        """The task worker delivers what the channel says of a refund it was sent, at ``at`` (the simulator finishes
+        a refund by itself :data:`SETTLE_AFTER` after it is asked), unless that would be after the load: the
+        worker of ``make demo`` then delivers it."""
         from kehou.payments.models import Refund
         from kehou.payments.services.ticker import simulator_deliver
 
@@ -106,7 +110,6 @@ class Cashier:
             return
         if self.base is not None and at >= self.base:
             return  # still with the channel at the load
-        SimulatorGateway().settle_refund(out_refund_no=refund.refund_no, now=at)
         simulator_deliver(now=at)
 
     def refund(self, *, actor: Any, order: Any, now: datetime, reason: str) -> Any:

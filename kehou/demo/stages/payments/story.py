@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kehou.core.errors import Conflict, KehouError
-from kehou.demo.common import TZ, natural_key, seeded_rng
+from kehou.demo.common import TZ, expected_warnings, natural_key, seeded_rng
 
 from .places import CHANNEL, PAYER_REF, SETTLE_AFTER, TIERED_DISTRICT, Cashier, set_policies
 from .readback import payments_counts
@@ -32,8 +32,10 @@ class Story:
         self.cashier = Cashier(seed, "story")
         self.cashier.base = base
         self.users = {u.username: u for u in User.objects.filter(username__regex=r"^(city|district-\d+|school-\d+)$")}
+        # The guardians who act in the story: those of the first period's schools (their first guardian each).
         self.guardian: dict[int, Any] = {}
-        for g in Guardian.objects.select_related("user").order_by("pk"):
+        early = [name for name, _weekdays in EARLY_SCHOOLS]
+        for g in Guardian.objects.filter(pupil__school__name__in=early).select_related("user").order_by("pk"):
             self.guardian.setdefault(g.pupil_id, g.user)
         self.late_done = self.duplicate_done = False
 
@@ -265,7 +267,8 @@ class Story:
         copy = SimulatorDelivery(event_type=genuine.event_type, data=dict(genuine.data), deliver_at=at)
         headers, body = SimulatorGateway().signed(copy, now=at)
         tampered = body.replace("支付成功".encode(), "支付成功，请退款至新账户".encode(), 1)
-        notification_receive(channel=CHANNEL, headers=headers, body=tampered, now=at + timedelta(seconds=3))
+        with expected_warnings("kehou.payments"):  # rejected as it should be: not a warning about the load
+            notification_receive(channel=CHANNEL, headers=headers, body=tampered, now=at + timedelta(seconds=3))
 
     def reconcile(self) -> None:
         """The city bureau imports yesterday's simulator bill: matched, and the day's net settled into escrow."""
