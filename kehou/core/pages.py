@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
@@ -62,7 +63,7 @@ class ScopedListPage(ScopedPage):
     def row_link(self, obj: Any) -> str | None:
         return None
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         qs = self.get_queryset()
         columns = list(self.columns)  # once per request: a subclass may build its columns in a property
         if request.GET.get("format") == "xlsx":
@@ -72,6 +73,7 @@ class ScopedListPage(ScopedPage):
                 title=str(self.title),
                 headers=[str(h) for h, _fn in columns],
                 rows=([fn(obj) for _h, fn in columns] for obj in qs.iterator(chunk_size=2000)),
+                asynchronous=isinstance(request, ASGIRequest),
             )
         page = Paginator(qs, self.paginate_by).get_page(request.GET.get("page"))
         rows = [{"cells": [fn(obj) for _h, fn in columns], "link": self.row_link(obj)} for obj in page.object_list]

@@ -27,12 +27,14 @@ class PupilListPage(ScopedListPage):
         scope = self.scope
         relations = dict(Guardian.Relation.choices)
         genders = dict(Pupil.Gender.choices)
-        shown: dict[int, selectors.PupilShown] = {}
+        # The columns of one row are read one after the other: keep that row's view only (an export of the whole
+        # city must not hold every pupil in memory).
+        last: list[tuple[int, selectors.PupilShown]] = []
 
         def see(p: Pupil) -> selectors.PupilShown:
-            if p.pk not in shown:
-                shown[p.pk] = selectors.pupil_shown(scope=scope, pupil=p)
-            return shown[p.pk]
+            if not last or last[0][0] != p.pk:
+                last[:] = [(p.pk, selectors.pupil_shown(scope=scope, pupil=p))]
+            return last[0][1]
 
         def guardians(p: Pupil) -> str:
             return "；".join(

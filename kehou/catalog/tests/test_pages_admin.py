@@ -32,7 +32,7 @@ def html(response: Any) -> str:
 def cells(response: Any) -> list[list[Any]]:
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 

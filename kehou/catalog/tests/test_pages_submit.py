@@ -217,7 +217,7 @@ def test_the_list_filters_and_exports(city: City, cat: Any) -> None:
     assert "足球" in html(client.get("/submissions/?library=district&kind=course&status=submitted"))
     export = client.get("/submissions/?format=xlsx")
     assert export.status_code == 200 and "attachment" in export["Content-Disposition"]
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(export.getvalue())).active.iter_rows(values_only=True))
     assert rows[0][1:4] == ("状态", "类型", "类别")
     assert sorted(r[0] for r in rows[1:]) == ["航模制作", "足球"]
 

@@ -152,7 +152,7 @@ def test_audit_page_and_export_show_only_the_callers_scope(
     assert export.status_code == 200
     from kehou.core.tests.test_scope_walk import xlsx_text
 
-    sheet = xlsx_text(export.content)
+    sheet = xlsx_text(export.getvalue())
     for name, entry in entries.items():
         assert (entry.object_repr in html) == (name in EXPECTED[role]), (role, name)
         assert (entry.object_repr in sheet) == (name in EXPECTED[role]), (role, name)

@@ -187,7 +187,7 @@ def _bodies(city: City, role: str) -> dict[str, str]:
         "api detail": api.get(f"/api/v1/students/{city.pupil_a1.pk}/").content.decode(),
         "page list": page.get("/pupils/").content.decode(),
         "page detail": page.get(f"/pupils/{city.pupil_a1.pk}/").content.decode(),
-        "export": xlsx_text(page.get("/pupils/?format=xlsx").content),
+        "export": xlsx_text(page.get("/pupils/?format=xlsx").getvalue()),
     }
 
 

@@ -49,7 +49,7 @@ def messages_of(response: Any) -> str:
 
 def sheet(response: Any) -> list[list[Any]]:
     assert response.status_code == 200 and response["Content-Type"] == XLSX
-    return [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+    return [list(r) for r in load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True)]
 
 
 def state() -> tuple[int, int, int, int, int]:
