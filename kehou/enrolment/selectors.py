@@ -4,10 +4,10 @@ pages call these (DESIGN.md: selectors own reads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from kehou.catalog.models import LibraryEntry
 from kehou.catalog.selectors import usable_q
@@ -88,6 +88,36 @@ def class_sessions(*, course_class: CourseClass) -> QuerySet[ClassSession]:
     return ClassSession.objects.filter(course_class=course_class).order_by("number")
 
 
+def next_sessions(*, class_ids: list[int], today: date) -> dict[int, date]:
+    """The date of each class's next session from ``today`` on (a class with none left is absent): one query."""
+    rows = (
+        ClassSession.objects.filter(course_class_id__in=class_ids, date__gte=today)
+        .values("course_class_id")
+        .annotate(first=Min("date"))
+    )
+    return {r["course_class_id"]: r["first"] for r in rows}
+
+
+def teacher_sessions_from(*, scope: Scope, day: date) -> QuerySet[ClassSession]:
+    """The sessions the caller teaches from one day on (active classes only), by date and time: a teacher's day
+    (and next session) on the home."""
+    qs = ClassSession.objects.filter(
+        date__gte=day, course_class__teacher__in=scope.teacher_ids, course_class__status=CourseClass.Status.ACTIVE
+    )
+    return scope.filter(qs.select_related("course_class", "course_class__school")).order_by(
+        "date", "starts_at", "course_class__name", "pk"
+    )
+
+
+def family_places_open(*, user: Any, scope: Scope) -> QuerySet[Enrolment]:
+    """A parent's children's places that still ask for something: held seats to pay for (the soonest deadline
+    first), waitlist places and lottery applications."""
+    qs = Enrolment.objects.filter(pupil__guardians__user=user, status__in=(S.HELD, S.WAITING, S.APPLIED))
+    return scope.filter(qs.select_related("pupil", "course_class", "course_class__school")).order_by(
+        "hold_expires_at", "created_at", "pk"
+    )
+
+
 def children_of(user: Any) -> QuerySet[Pupil]:
     """A parent's children (any school), each once."""
     return Pupil.objects.filter(guardians__user=user).select_related("school", "school__district").distinct()
@@ -120,6 +150,34 @@ def windows_for_pupil(*, pupil: Pupil, now: datetime) -> list[WindowView]:
         closes_at__gt=now - timedelta(days=7),
     ).select_related("term", "school")
     return [window_state(w, now) for w in qs.order_by("opens_at")]
+
+
+def windows_open_without_place(*, pupils: list[Pupil], now: datetime) -> list[tuple[Pupil, SelectionWindow]]:
+    """The published windows open now for each of these children (their school and grade) in which the child
+    holds no live place yet, the soonest to close first: what a parent still has to choose. Two queries."""
+    if not pupils:
+        return []
+    grades = Q(pk__in=[])
+    for pupil in pupils:
+        grades |= Q(school_id=pupil.school_id, grade=pupil.grade)
+    windows = list(
+        SelectionWindow.objects.filter(
+            grades, status=SelectionWindow.Status.PUBLISHED, opens_at__lte=now, closes_at__gt=now
+        ).order_by("closes_at", "pk")
+    )
+    if not windows:
+        return []
+    taken = set(
+        Enrolment.objects.filter(pupil__in=pupils, window__in=windows, status__in=list(_LIVE)).values_list(
+            "pupil_id", "window_id"
+        )
+    )
+    return [
+        (pupil, w)
+        for w in windows
+        for pupil in pupils
+        if (pupil.school_id, pupil.grade) == (w.school_id, w.grade) and (pupil.pk, w.pk) not in taken
+    ]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from kehou.people import services as people_services
 
 from . import selectors
 from .forms import PasswordLoginForm, SmsLoginForm
+from .todo import todo_list
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -110,7 +111,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 def _home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    ctx: dict[str, Any] = {"title": _("Home"), "sections": selectors.home_sections(user=request.user, scope=scope)}
+    sections = selectors.home_sections(user=request.user, scope=scope)
+    todo = todo_list(user=request.user, scope=scope, sections=sections, now=clock.now())
+    ctx: dict[str, Any] = {
+        "title": _("Home"),
+        "sections": sections,
+        "todo": todo,
+    }
     return render(request, "portal/home.html", ctx)
 
 

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kehou.core.scope import Scope
+from kehou.people.models import ExpertProfile
 
 from .. import draw
 from ..models import (
@@ -86,6 +87,13 @@ def verify_data(panel: Panel) -> dict[str, Any]:
         "reproduced": panel_verify(panel),
         "method": DRAW_METHOD,
     }
+
+
+def pool_experts(panel: Panel) -> dict[int, Any]:
+    """The experts of a panel's pool by id, with their accounts: the bureau's panel page names each by the
+    username they log in with. Only for a bureau that may administer the panel (the caller checks)."""
+    experts = ExpertProfile.objects.filter(pk__in=list(panel.pool)).select_related("user")
+    return {e.pk: e for e in experts}
 
 
 def seats_readable(scope: Scope) -> QuerySet[PanelMember]:

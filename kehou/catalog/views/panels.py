@@ -38,6 +38,7 @@ from ..selectors import (
     latest_panel,
     may_administer,
     panel_rows,
+    pool_experts,
     review_queue,
     seat_counts,
     verify_data,
@@ -192,19 +193,39 @@ class PanelPage(ScopedDetailPage):
     def extra_context(self, obj: Any) -> dict[str, Any]:
         data = PanelSerializer(obj, context={"scope": self.scope}).data
         decision = Decision.objects.filter(panel=obj).select_related("decided_by").first()
+        bureau = may_administer(self.scope, obj.region)
+        # The bureau reads each expert by the username they log in with (README's walk-through) and their name;
+        # the pool's ids are for re-running the draw and stay in the JSON and the folded re-run details.
+        experts = pool_experts(obj) if bureau else {}
         members = [
             m
             | {
                 "total": points(m["score"]["total_bp"]) if m.get("score") else "",
                 "status_label": dict(PanelMember.Status.choices).get(m["status"], m["status"]),
+                "username": experts[m["expert"]["id"]].user.username
+                if m.get("expert") and m["expert"]["id"] in experts
+                else "",
             }
             for m in data["members"]
+        ]
+        verify = verify_data(obj)
+        seated = set(verify["members"])
+        drawn = [
+            {
+                "id": expert_id,
+                "position": i,
+                "seat": expert_id in seated,
+                "username": experts[expert_id].user.username if expert_id in experts else "",
+                "name": experts[expert_id].user.full_name if expert_id in experts else "",
+            }
+            for i, expert_id in enumerate(verify["order"], start=1)
         ]
         return {
             "panel": data,
             "members": members,
-            "bureau": may_administer(self.scope, obj.region),
-            "verify": verify_data(obj),
+            "bureau": bureau,
+            "verify": verify,
+            "drawn": drawn,
             "decision": decision,
             "reasons": reasons_text(decision) if decision else [],
             "mean": points(decision.mean_bp) if decision else "",

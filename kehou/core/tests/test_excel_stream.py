@@ -25,14 +25,16 @@ def test_the_streamed_workbook_reads_back_with_its_types_and_without_formulas() 
     at = timezone.make_aware(datetime(2026, 9, 1, 16, 30))
     rows = [
         ["张三", 3, Decimal("12.50"), date(2026, 9, 1), at, None, True],
-        ["=HYPERLINK(\"http://x\")", -4, 0, "", "+1", "@SUM(A1)", "a\x00b\x1fc <&> \"q\""],
+        ['=HYPERLINK("http://x")', -4, 0, "", "+1", "@SUM(A1)", 'a\x00b\x1fc <&> "q"'],
     ]
-    got = read(stream_xlsx(title="学生/名单:2026?", headers=["姓名", "年级", "金额", "日期", "时间", "空", "是"], rows=rows))
+    got = read(
+        stream_xlsx(title="学生/名单:2026?", headers=["姓名", "年级", "金额", "日期", "时间", "空", "是"], rows=rows)
+    )
     assert got[0] == ("姓名", "年级", "金额", "日期", "时间", "空", "是")
     assert got[1][:5] == ("张三", 3, 12.5, datetime(2026, 9, 1), datetime(2026, 9, 1, 16, 30))
     assert got[1][5:] == (None, True)
     # Formula starters are stored as text, XML-illegal characters dropped, markup escaped
-    assert got[2] == ("'=HYPERLINK(\"http://x\")", -4, 0, None, "'+1", "'@SUM(A1)", 'abc <&> "q"')
+    assert got[2] == ('\'=HYPERLINK("http://x")', -4, 0, None, "'+1", "'@SUM(A1)", 'abc <&> "q"')
 
 
 def test_rows_are_read_only_as_the_bytes_are_sent() -> None:

@@ -44,8 +44,12 @@ def waiver_request(*, actor: Any, pupil: Pupil, term: Term, reason: str, now: da
     return waiver
 
 
-def waiver_decide(*, actor: Any, waiver: HardshipWaiver, approve: bool, now: datetime) -> HardshipWaiver:
-    """Approval needs a second person: another administrator of the school, or the district bureau."""
+def waiver_decide(
+    *, actor: Any, waiver: HardshipWaiver, approve: bool, now: datetime, reason: str = ""
+) -> HardshipWaiver:
+    """Approval needs a second person: another administrator of the school, or the district bureau. A
+    rejection's reason (the pages ask for one) is kept in the audit log."""
+    reason = reason.strip()[:200]
     school = waiver.pupil.school
     permissions.require_school_or_district(
         actor,
@@ -68,7 +72,7 @@ def waiver_decide(*, actor: Any, waiver: HardshipWaiver, approve: bool, now: dat
             action=AuditAction(f"waiver.{to}"),
             obj=waiver,
             before={"status": "pending"},
-            after={"status": to},
+            after={"status": to, "reason": reason} if reason else {"status": to},
             now=now,
             school_id=school.pk,
             district_id=school.district_id,

@@ -469,7 +469,10 @@ def test_district_bureau_approves_a_waiver(city, world):
         "/waivers/new/", {"student_number": pupil.student_number, "term": autumn_term().pk, "reason": "困难"}
     )
     waiver = HardshipWaiver.objects.get(pupil=pupil)
-    page_as(city.users["district_admin"]).post(f"/waivers/{waiver.pk}/decide", {"decision": "reject"})
+    # (a rejection names its reason: issue 14; kehou/enrolment/tests/test_pages_issue14.py)
+    page_as(city.users["district_admin"]).post(
+        f"/waivers/{waiver.pk}/decide", {"decision": "reject", "reason": "证明材料不全"}
+    )
     waiver.refresh_from_db()
     assert waiver.status == "rejected"
 

@@ -9,8 +9,10 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from kehou.catalog.selectors import usable_entries
 from kehou.core import clock
 from kehou.core.api import parse_id
+from kehou.core.cells import Cell, num, stacked
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.pages import (
@@ -25,6 +28,7 @@ from kehou.core.pages import (
     ScopedDetailPage,
     ScopedListPage,
     ScopedPage,
+    cells,
     duration,
     exporting,
     local,
@@ -51,10 +55,14 @@ from .common import (
     grades_text,
     is_flagged,
     schedule,
+    schedule_short,
 )
 
 
 class ClassListPage(ScopedListPage):
+    """The classes in view with their seats. A school or bureau reads a table whose seat columns fit a laptop
+    screen (the export keeps every column); a teacher who administers nothing reads their own classes as cards."""
+
     title = gettext_lazy("Course classes")
     export_name = "classes"
     search_placeholder = gettext_lazy("Class or teacher name")
@@ -62,14 +70,8 @@ class ClassListPage(ScopedListPage):
 
     @property
     def columns(self) -> Any:  # type: ignore[override]
-        to_excel = exporting(self.request)
-
-        def flag(c: Any) -> Any:
-            if not is_flagged(c):
-                return ""
-            text = _("Library entry no longer usable")
-            return text if to_excel else format_html('<span class="tag bad" data-flagged>⚠ {}</span>', text)
-
+        if not exporting(self.request):
+            return self.page_columns()
         cols: list[tuple[Any, Callable[[Any], Any]]] = [
             (gettext_lazy("Course class"), lambda c: c.name),
             (gettext_lazy("School"), lambda c: c.school.name),
@@ -88,9 +90,81 @@ class ClassListPage(ScopedListPage):
             (gettext_lazy("Seats left"), lambda c: c.seats_left),
             (gettext_lazy("Fee"), lambda c: yuan(c.fee_fen)),
             (gettext_lazy("Status"), lambda c: c.get_status_display()),
-            (gettext_lazy("Flag"), flag),
+            (gettext_lazy("Flag"), lambda c: _("Library entry no longer usable") if is_flagged(c) else ""),
         ]
         return cols
+
+    def page_columns(self) -> list[tuple[Any, Callable[[Any], Any]]]:
+        """On the page the seats come first after the class: capacity, taken, held, confirmed, waiting, applied
+        and seats left as narrow figures; grades, teacher, times and room fold into two columns; the school only
+        when more than one is in view; the term is a filter."""
+
+        def about(c: Any) -> Cell:
+            tags = []
+            if c.kind == CourseClass.Kind.CARE:
+                tags.append(format_html('<span class="tag">{}</span>', c.get_kind_display()))
+            if c.status != CourseClass.Status.ACTIVE:
+                tags.append(format_html('<span class="tag bad">{}</span>', c.get_status_display()))
+            if is_flagged(c):
+                tags.append(
+                    format_html('<span class="tag bad" data-flagged>⚠ {}</span>', _("Library entry no longer usable"))
+                )
+            line = format_html("{} · {}", grades_text(c), c.teacher.user.full_name)
+            return stacked(line, cells(tags), css="fold")
+
+        def seats_left(c: Any) -> Cell:
+            css = "num left" + (" full" if c.seats_left <= 0 else "")
+            return Cell(c.seats_left, css)
+
+        cols: list[tuple[Any, Callable[[Any], Any]]] = [
+            (gettext_lazy("Course class"), lambda c: c.name),
+            (Cell(_("Grades · teacher")), about),
+            (Cell(_("When and where")), lambda c: stacked(schedule_short(c), c.room, css="fold")),
+            (num(_("Capacity")), lambda c: num(c.capacity)),
+            (num(_("Taken")), lambda c: num(c.taken)),
+            (num(_("Held")), lambda c: num(c.held_count)),
+            (num(_("Confirmed")), lambda c: num(c.confirmed_count)),
+            (num(_("Waiting")), lambda c: num(c.waiting_count)),
+            (num(_("Applied")), lambda c: num(c.applied_count)),
+            (num(_("Seats left")), seats_left),
+            (num(_("Fee")), lambda c: num(yuan(c.fee_fen))),
+        ]
+        if self.several_schools():
+            cols.insert(1, (gettext_lazy("School"), lambda c: Cell(c.school.name, "fold")))
+        return cols
+
+    def several_schools(self) -> bool:
+        scope = self.scope
+        return bool(scope.everything or scope.district_ids or len(scope.school_ids) > 1 or scope.operator_school_ids)
+
+    def teacher_only(self) -> bool:
+        """A teacher who administers no school or district reads their classes as cards, without the filters."""
+        scope = self.scope
+        return bool(scope.teacher_ids) and not (scope.everything or scope.district_ids or scope.school_ids)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if self.teacher_only() and not exporting(request):
+            return self.teacher_view(request)
+        return super().get(request, *args, **kwargs)
+
+    def teacher_view(self, request: HttpRequest) -> HttpResponse:
+        classes = list(self.get_queryset())
+        nexts = selectors.next_sessions(class_ids=[c.pk for c in classes], today=timezone.localdate(clock.now()))
+        cards = [
+            {
+                "c": c,
+                "schedule": schedule_short(c),
+                "grades": grades_text(c),
+                "next": nexts.get(c.pk),
+                "flagged": is_flagged(c),
+            }
+            for c in classes
+        ]
+        active = [card for card in cards if card["c"].status == CourseClass.Status.ACTIVE]
+        ended = [card for card in cards if card["c"].status != CourseClass.Status.ACTIVE]
+        active.sort(key=lambda card: (card["next"] is None, card["next"] or timezone.localdate(clock.now())))
+        ctx = self.base_context() | {"title": _("My classes"), "active": active, "ended": ended}
+        return render(request, "enrolment/teacher_classes.html", ctx)
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         g = self.request.GET
@@ -140,7 +214,7 @@ class ClassListPage(ScopedListPage):
         return reverse("portal:class", args=[obj.pk])
 
     def extra_context(self) -> dict[str, Any]:
-        return {"may_create": bool(self.scope.school_ids)}
+        return {"may_create": bool(self.scope.school_ids), "table_class": "seats", "wide": True}
 
 
 class ClassNewPage(ScopedPage):
@@ -169,7 +243,7 @@ class ClassNewPage(ScopedPage):
         ctx = self.base_context() | {"school": school, "schools": schools, "form": form}
         return render(request, self.template_name, ctx, status=status)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         school, schools = _chosen_school(self.scope, request.GET.get("school"))
         return self.show(request, school, schools, self.make_form(school) if school else None)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehou.core import clock
 from kehou.core.pages import (
@@ -27,6 +28,15 @@ def schedule(course_class: CourseClass) -> str:
     return ", ".join(
         f"{WEEKDAY_SHORT[s.weekday]} {s.starts_at:%H:%M}–{s.ends_at:%H:%M}" for s in course_class.slots.all()
     )
+
+
+def schedule_short(course_class: CourseClass) -> str:
+    """The weekly slots with the days that share a time together: "Mon, Tue, Wed 16:00–17:30"."""
+    times: dict[tuple[Any, Any], list[str]] = {}
+    for s in course_class.slots.all():
+        times.setdefault((s.starts_at, s.ends_at), []).append(str(WEEKDAY_SHORT[s.weekday]))
+    sep = pgettext("list separator", ", ")
+    return "; ".join(f"{sep.join(days)} {a:%H:%M}–{b:%H:%M}" for (a, b), days in times.items())
 
 
 def grades_text(course_class: CourseClass) -> str:

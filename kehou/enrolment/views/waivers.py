@@ -10,12 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehou.core import clock
 from kehou.core.api import parse_id
+from kehou.core.cells import Cell, reject_with_reason
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.pages import (
@@ -71,13 +73,13 @@ class WaiverListPage(ScopedListPage):
                     )
                 )
                 parts.append(
-                    post_button(
+                    reject_with_reason(
                         request,
                         url,
-                        _("Reject"),
-                        extra={"decision": "reject"},
+                        label=_("Reject"),
                         confirm=_("Reject this waiver?"),
-                        css="small secondary",
+                        reason_label=_("Reason for rejecting"),
+                        submit=_("Reject the waiver"),
                     )
                 )
             if w.status == HardshipWaiver.Status.APPROVED and administers(scope, school.pk):
@@ -90,7 +92,9 @@ class WaiverListPage(ScopedListPage):
                         css="small secondary",
                     )
                 )
-            return cells(parts)
+            if not parts:
+                return cells(parts)
+            return Cell(format_html('<div class="decide" data-decide>{}</div>', cells(parts)))
 
         cols: list[tuple[Any, Callable[[Any], Any]]] = [
             (gettext_lazy("Pupil"), lambda w: selectors.shown_pupil_name(scope=scope, pupil=w.pupil)),
@@ -98,7 +102,7 @@ class WaiverListPage(ScopedListPage):
             (gettext_lazy("School"), lambda w: w.pupil.school.name),
             (gettext_lazy("Grade"), lambda w: str(grade_name(w.pupil.grade))),
             (gettext_lazy("Term"), lambda w: w.term.name),
-            (gettext_lazy("Reason"), lambda w: w.reason),
+            (gettext_lazy("Reason"), lambda w: w.reason if exporting(request) else Cell(w.reason, "fold wide-fold")),
             (gettext_lazy("Status"), lambda w: w.get_status_display()),
             (gettext_lazy("Marked by"), lambda w: w.requested_by.full_name),
             (gettext_lazy("Marked at"), lambda w: local(w.requested_at)),
@@ -141,6 +145,7 @@ class WaiverListPage(ScopedListPage):
     def extra_context(self) -> dict[str, Any]:
         may_mark = bool(self.scope.school_ids)
         return {
+            "wide": True,
             "may_mark": may_mark,
             "waiver_form": WaiverForm(initial={"term": _default_term()}) if may_mark else None,
         }
@@ -197,7 +202,12 @@ class WaiverDecideAction(_WaiverAction):
         decision = request.POST.get("decision", "")
         if decision not in ("approve", "reject"):
             raise KehouError(_("Choose approve or reject."), code=ErrorCode.INVALID_DECISION)
-        waivers.waiver_decide(actor=request.user, waiver=obj, approve=decision == "approve", now=clock.now())
+        reason = request.POST.get("reason", "").strip()[:200]
+        if decision == "reject" and not reason:
+            raise KehouError(_("Give the reason for rejecting the waiver."), code=ErrorCode.REASON_REQUIRED)
+        waivers.waiver_decide(
+            actor=request.user, waiver=obj, approve=decision == "approve", reason=reason, now=clock.now()
+        )
         if decision == "approve":
             return _("The waiver of %(name)s is approved.") % {
                 "name": selectors.shown_pupil_name(scope=self.scope, pupil=obj.pupil)

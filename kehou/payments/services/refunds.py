@@ -205,9 +205,11 @@ def refund_request(
     return refund, True
 
 
-def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime) -> Refund:
+def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime, reason: str = "") -> Refund:
     """The school approves (the refund goes to the channel) or rejects (the amount goes back to the
-    prepayments; the place stays cancelled)."""
+    prepayments; the place stays cancelled). A rejection's reason (the pages ask for one) is told to the parent
+    and kept in the audit log."""
+    reason = reason.strip()[:200]
     permissions.require_school_admin(
         actor,
         school_id=refund.order.school_id,
@@ -227,11 +229,14 @@ def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime) -
                 user_ids=[refund.order.payer_id],
                 kind="refund_rejected",
                 title=_("Refund not approved: %(what)s") % {"what": refund.order.description},
-                body=_(
-                    "The school did not approve the refund of %(yuan)s yuan; the place stays cancelled. Please "
-                    "contact the school."
+                body=(
+                    _(
+                        "The school did not approve the refund of %(yuan)s yuan; the place stays cancelled. Please "
+                        "contact the school."
+                    )
+                    % {"yuan": f"{refund.amount_fen / 100:.2f}"}
                 )
-                % {"yuan": f"{refund.amount_fen / 100:.2f}"},
+                + (" " + _("The school's reason: %(reason)s") % {"reason": reason} if reason else ""),
                 link=f"/parent/orders/{refund.order_id}/",
                 now=now,
             )
@@ -239,7 +244,7 @@ def refund_decide(*, actor: Any, refund: Refund, approve: bool, now: datetime) -
             actor=actor,
             action=AuditAction.REFUND_APPROVE if approve else AuditAction.REFUND_REJECT,
             obj=refund,
-            after={"status": to},
+            after={"status": to, "reason": reason} if reason else {"status": to},
             now=now,
             school_id=refund.order.school_id,
         )

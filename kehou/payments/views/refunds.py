@@ -7,10 +7,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from kehou.core import clock
+from kehou.core.cells import Cell, num, reject_with_reason, stacked
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.pages import (
@@ -23,6 +25,7 @@ from kehou.core.pages import (
 )
 from kehou.core.permissions import administers
 from kehou.core.scope import Scope
+from kehou.people.selectors import shown_pupil_name
 
 from .. import selectors
 from ..forms import DecideForm
@@ -40,7 +43,6 @@ class RefundListPage(ScopedListPage):
 
     @property
     def columns(self) -> Any:  # type: ignore[override]
-        to_excel = exporting(self.request)
         scope = self.scope
 
         def basis(r: Refund) -> str:
@@ -54,40 +56,74 @@ class RefundListPage(ScopedListPage):
                 "rule": rule,
             }
 
+        def pupil(r: Refund) -> str:
+            return shown_pupil_name(scope=scope, pupil=r.order.pupil)
+
+        if exporting(self.request):
+            return [
+                (gettext_lazy("Refund"), lambda r: r.refund_no),
+                (gettext_lazy("Order"), lambda r: r.order.order_no),
+                (gettext_lazy("School"), lambda r: r.order.school.name),
+                (gettext_lazy("Pupil"), pupil),
+                (gettext_lazy("Channel"), lambda r: r.get_channel_display()),
+                (gettext_lazy("Amount"), lambda r: yuan(r.amount_fen)),
+                (gettext_lazy("Course fee"), lambda r: yuan(r.course_fen)),
+                (gettext_lazy("Materials"), lambda r: yuan(r.materials_fen)),
+                (gettext_lazy("Status"), lambda r: r.get_status_display()),
+                (gettext_lazy("Basis"), basis),
+                (gettext_lazy("Requested at"), lambda r: local(r.requested_at)),
+                (gettext_lazy("Finished at"), lambda r: local(r.finished_at)),
+            ]
+
         def actions(r: Refund) -> Any:
-            if to_excel or r.status != Refund.Status.PENDING_APPROVAL or not administers(scope, r.order.school_id):
+            if r.status != Refund.Status.PENDING_APPROVAL or not administers(scope, r.order.school_id):
                 return ""
             url = reverse("portal:refund-decide", args=[r.pk])
-            return post_button(
+            approve = post_button(
                 self.request,
                 url,
                 _("Approve"),
                 extra={"decision": "approve"},
                 confirm=_("Approve this refund? The money goes back to the parent through the channel."),
-            ) + post_button(
+            )
+            reject = reject_with_reason(
                 self.request,
                 url,
-                _("Reject"),
-                extra={"decision": "reject"},
-                confirm=_("Reject this refund?"),
-                css="small secondary",
+                label=_("Reject"),
+                confirm=_("Reject this refund? The parent is told the reason and the place stays cancelled."),
+                reason_label=_("Reason for rejecting"),
+                submit=_("Reject the refund"),
             )
+            return Cell(format_html('<div class="decide" data-decide>{}{}</div>', approve, reject))
 
-        return [
-            (gettext_lazy("Refund"), lambda r: r.refund_no),
-            (gettext_lazy("Order"), lambda r: r.order.order_no),
-            (gettext_lazy("School"), lambda r: r.order.school.name),
-            (gettext_lazy("Pupil"), lambda r: r.order.pupil.name),
-            (gettext_lazy("Channel"), lambda r: r.get_channel_display()),
-            (gettext_lazy("Amount"), lambda r: yuan(r.amount_fen)),
-            (gettext_lazy("Course fee"), lambda r: yuan(r.course_fen)),
-            (gettext_lazy("Materials"), lambda r: yuan(r.materials_fen)),
-            (gettext_lazy("Status"), lambda r: r.get_status_display()),
-            (gettext_lazy("Basis"), basis),
-            (gettext_lazy("Requested at"), lambda r: local(r.requested_at)),
-            (gettext_lazy("Finished at"), lambda r: local(r.finished_at)),
-            (gettext_lazy("Actions"), actions),
+        def status(r: Refund) -> Cell:
+            return Cell(format_html('<span class="kh-state {}">{}</span>', r.status, r.get_status_display()))
+
+        def amount(r: Refund) -> Cell:
+            parts = [_("course %(yuan)s") % {"yuan": yuan(r.course_fen)}]
+            if r.materials_fen:
+                parts.append(_("materials %(yuan)s") % {"yuan": yuan(r.materials_fen)})
+            return stacked(yuan(r.amount_fen), " · ".join(parts), css="num")
+
+        def who(r: Refund) -> Cell:
+            return stacked(pupil(r), r.refund_no)
+
+        def when(r: Refund) -> Cell:
+            done = _("finished %(at)s") % {"at": local(r.finished_at)} if r.finished_at else ""
+            return stacked(local(r.requested_at), done)
+
+        cols: list[tuple[Any, Any]] = [
+            (gettext_lazy("Pupil and refund"), who),
+            (Cell(pgettext("refund", "Approval")), actions),
+            (gettext_lazy("Status"), status),
+            (num(_("Amount")), amount),
+            (gettext_lazy("Basis"), lambda r: Cell(basis(r), "fold wide-fold")),
+            (gettext_lazy("Channel"), lambda r: Cell(r.get_channel_display(), "fold")),
+            (gettext_lazy("Requested at"), when),
         ]
+        if scope.everything or scope.district_ids or len(scope.school_ids) > 1:
+            cols.insert(2, (gettext_lazy("School"), lambda r: Cell(r.order.school.name, "fold")))
+        return cols
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         g = self.request.GET
@@ -117,12 +153,14 @@ class RefundListPage(ScopedListPage):
     def extra_context(self) -> dict[str, Any]:
         t = selectors.refund_totals(self.get_queryset())
         return {
+            "table_class": "refunds",
+            "wide": True,
             "totals": [
                 (_("Refunds"), t["count"]),
                 (_("Asked"), yuan(t["amount_fen"])),
                 (_("Refunded"), yuan(t["succeeded_fen"])),
                 (_("In progress"), yuan(t["in_progress_fen"])),
-            ]
+            ],
         }
 
 
@@ -137,7 +175,12 @@ class RefundDecideAction(ActionPage):
         if not form.is_valid():
             raise KehouError(_("Approve or reject."), code=ErrorCode.DECISION_REQUIRED)
         approve = form.cleaned_data["decision"] == "approve"
-        refund = refund_services.refund_decide(actor=request.user, refund=obj, approve=approve, now=clock.now())
+        reason = request.POST.get("reason", "").strip()[:200]
+        if not approve and not reason:
+            raise KehouError(_("Give the reason for rejecting: the parent is told it."), code=ErrorCode.REASON_REQUIRED)
+        refund = refund_services.refund_decide(
+            actor=request.user, refund=obj, approve=approve, reason=reason, now=clock.now()
+        )
         if approve:
             return _("Refund %(no)s approved: %(amount)s goes back through the channel.") % {
                 "no": refund.refund_no,

@@ -47,12 +47,7 @@
     setInterval(tick, 1000);
   }
 
-  // <form data-confirm="Cancel this place?">: ask before sending.
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (ev) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
-    });
-  });
+  // (<form data-confirm>: kehou.js asks before sending, on every page.)
 
   // A form that selects a class is sent once: a second tap while the first is on its way does nothing
   // (the server would answer it as the same selection anyway, by its request key).

@@ -7,6 +7,21 @@
     return i ? i.value : "";
   }
 
+  // <form data-confirm="Approve this refund?">: ask before sending, on every page. Listened for on the document in
+  // the capture phase, so it runs before any handler of the form itself (data-once sees the refusal).
+  document.addEventListener(
+    "submit",
+    function (ev) {
+      var form = ev.target;
+      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        ev.preventDefault();
+        ev.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
   // Phone menu: the "Menu" button folds the navigation in and out.
   var toggle = document.querySelector("[data-menu-toggle]");
   var menu = document.querySelector("[data-menu]");
