@@ -29,8 +29,9 @@ demo: venv
 	@$(BIN)/python manage.py load_demo
 	@echo "Background tasks: var/worker.log and var/schedule.log; failed ones at http://$(HOST):$(PORT)/tasks/failed/"
 	@echo ""
-	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; Ctrl-C stops it)"
 	@$(BIN)/python manage.py demo_accounts
+	@echo ""
+	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; Ctrl-C stops it)"
 	@$(MAKE) --no-print-directory serve
 
 # The server, with a task worker and the scheduler beside it, stopped with it (logs in var/). The scheduler enqueues

@@ -1,6 +1,7 @@
 """/api/v1/: each app's API routes (its ``api_urls.py``), composed in the order of the layers. Every route here is
 walked by the scope test (kehou/core/tests/test_scope_walk.py)."""
 
+from kehou.attendance.api_urls import urlpatterns as attendance
 from kehou.catalog.api_urls import urlpatterns as catalog
 from kehou.core.api_urls import urlpatterns as core
 from kehou.enrolment.api_urls import urlpatterns as enrolment
@@ -11,4 +12,4 @@ from kehou.payments.api_urls import urlpatterns as payments
 from kehou.people.api_urls import urlpatterns as people
 
 app_name = "api"
-urlpatterns: list = [*people, *orgs, *core, *catalog, *enrolment, *notify, *payments, *ledger]
+urlpatterns: list = [*people, *orgs, *core, *catalog, *enrolment, *notify, *payments, *ledger, *attendance]

@@ -1,6 +1,7 @@
 """Every app's pages (its ``urls.py``), composed in one namespace, ``portal:`` (the name every template and
 ``reverse`` call uses)."""
 
+from kehou.attendance.urls import urlpatterns as attendance
 from kehou.catalog.urls import urlpatterns as catalog
 from kehou.core.urls import urlpatterns as core
 from kehou.enrolment.urls import urlpatterns as enrolment
@@ -11,4 +12,4 @@ from kehou.people.urls import urlpatterns as people
 from kehou.portal.urls import urlpatterns as portal
 
 app_name = "portal"
-urlpatterns: list = [*portal, *orgs, *people, *core, *catalog, *enrolment, *notify, *payments]
+urlpatterns: list = [*portal, *orgs, *people, *core, *catalog, *enrolment, *notify, *payments, *attendance]

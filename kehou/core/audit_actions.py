@@ -8,6 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditAction(models.TextChoices):
     ACCOUNT_LOCKED = "account.locked", _("Account: locked")
+    CHECK_IN = "attendance.check_in", _("Check-in: taken")
+    CHECK_IN_MAKEUP_REQUEST = "attendance.makeup_request", _("Check-in: make-up asked")
+    CHECK_IN_MAKEUP_APPROVED = "attendance.makeup_approved", _("Check-in: make-up approved")
+    CHECK_IN_MAKEUP_REJECTED = "attendance.makeup_rejected", _("Check-in: make-up rejected")
+    ROLL_CALL_CORRECTED = "attendance.roll_call_corrected", _("Roll call: corrected by the school")
+    SUBSTITUTE_NAMED = "attendance.substitute_named", _("Session: substitute named")
+    SUBSTITUTE_REMOVED = "attendance.substitute_removed", _("Session: substitute removed")
     CARE_STANDARD_SET = "care_standard.set", _("Care standard: set")
     CLASS_CANCEL = "class.cancel", _("Class: cancel")
     CLASS_CREATE = "class.create", _("Class: create")

@@ -104,6 +104,12 @@ class Scope:
             raise TypeError(f"{model.__name__} has no kehou_scope: it cannot be read through a scope")
         if self.everything:
             return Q()
+        q = self._q_spec(spec)
+        for extra in _extensions.get(model._meta.label_lower, ()):
+            q |= self._q_spec(extra)
+        return q
+
+    def _q_spec(self, spec: ScopeSpec) -> Q:
         q = Q(pk__in=[])
         if self.district_ids and spec.district is not None:
             q |= Q(**{_lookup(spec.district): self.district_ids})
@@ -148,6 +154,18 @@ class Scope:
 
 
 EMPTY = Scope()
+
+# Paths an app above adds to a model below it (the model cannot name them without importing upwards): e.g.
+# attendance lets the substitute named for one session see that session (``substitute__teacher``).
+_extensions: dict[str, list[ScopeSpec]] = {}
+
+
+def extend_scope(model_label: str, spec: ScopeSpec) -> None:
+    """Rows of ``model_label`` ("app.model") are also visible through ``spec``'s paths (ORed with its own)."""
+    specs = _extensions.setdefault(model_label.lower(), [])
+    if spec not in specs:
+        specs.append(spec)
+
 
 # Who holds which roles is people's knowledge; core (the lowest layer) only defines what a scope is. The people
 # app registers the function that turns a user's role assignments into a Scope when it is ready.

@@ -17,12 +17,13 @@ from kehou.core import audit
 from kehou.core.audit_actions import AuditAction
 from kehou.demo import data
 from kehou.demo.common import USERNAME_RE, DemoError, LoadResult
+from kehou.demo.stages.attendance import build_attendance
 from kehou.demo.stages.catalog import build_catalog, catalog_state
 from kehou.demo.stages.city import build_city, plan_city
 from kehou.demo.stages.enrolment import build_enrolment
 from kehou.demo.stages.payments import DemoPayer, build_payments, simulator_enabled
 
-CITY, CATALOG, CLASSES, PAYMENTS = "city", "catalog", "classes", "payments"
+CITY, CATALOG, CLASSES, PAYMENTS, ATTENDANCE = "city", "catalog", "classes", "payments", "attendance"
 
 
 def load(
@@ -50,6 +51,8 @@ def load(
     yield CLASSES, loaded
     if payments and loaded.state != "no_term":
         yield PAYMENTS, build_payments(seed=seed, now=now)
+    if loaded.state != "no_term":
+        yield ATTENDANCE, build_attendance(seed=seed, now=now)
 
 
 def reset(*, now: datetime) -> dict[str, int]:

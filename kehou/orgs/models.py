@@ -47,6 +47,10 @@ class Region(models.Model):
 
 
 class School(models.Model):
+    class Crs(models.TextChoices):
+        WGS84 = "wgs84", _("WGS-84 (GPS, phones)")
+        GCJ02 = "gcj02", _("GCJ-02 (Chinese maps)")
+
     class Stage(models.TextChoices):
         PRIMARY = "primary", _("Primary school")
         JUNIOR = "junior", _("Junior high school")
@@ -67,17 +71,19 @@ class School(models.Model):
     district = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="schools", verbose_name=_("district"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     latitude = models.DecimalField(
-        _("latitude (WGS-84)"),
+        _("latitude"),
         max_digits=9,
         decimal_places=6,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("longitude (WGS-84)"),
+        _("longitude"),
         max_digits=9,
         decimal_places=6,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
+    # The system the school's point is stated in (check-ins are compared in WGS-84 after converting both).
+    coordinate_system = models.CharField(_("coordinate system"), max_length=6, choices=Crs.choices, default=Crs.WGS84)
     checkin_radius_m = models.PositiveIntegerField(
         _("check-in radius (m)"), default=300, validators=[MinValueValidator(20), MaxValueValidator(5000)]
     )

@@ -28,13 +28,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("My places"), reverse("portal:parent-places")))
         nav.append((_("Notifications"), reverse("portal:parent-notifications")))
         nav.append((_("Orders"), reverse("portal:parent-orders")))
+        nav.append((_("Leave requests"), reverse("portal:parent-leave")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Course classes"), reverse("portal:classes")))
         nav.append((_("Windows"), reverse("portal:windows")))
     elif scope.teacher_ids:
         nav.append((_("My classes"), reverse("portal:classes")))
+    if scope.teacher_ids:
+        nav.insert(1, (_("My timetable"), reverse("portal:timetable")))
+    if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids:
+        nav.append((_("Check-ins"), reverse("portal:check-ins")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
+        nav.append((_("Leave approvals"), reverse("portal:leave-requests")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Payments"), reverse("portal:payments")))
         nav.append((_("Refunds"), reverse("portal:refunds")))

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kehou.enrolment",
     "kehou.ledger",
     "kehou.payments",
+    "kehou.attendance",
     "kehou.notify",
     "kehou.portal",
     "kehou.demo",
@@ -180,6 +181,20 @@ KEHOU_NOTIFY_REJECTED_STORED_PER_ADDRESS = int(os.environ.get("KEHOU_NOTIFY_REJE
 KEHOU_NOTIFY_REJECTED_STORED_OVERALL = int(os.environ.get("KEHOU_NOTIFY_REJECTED_STORED_OVERALL", "200"))
 KEHOU_NOTIFY_ALERT_SECONDS = int(os.environ.get("KEHOU_NOTIFY_ALERT_SECONDS", "900"))
 
+# The teacher's day (kehou.attendance). Check-in counts as on time from OPENS_BEFORE minutes before a session's start
+# to ON_TIME_AFTER minutes after it, late until the session ends; after that it is missed (a make-up, 补卡, with a
+# reason the school approves, at most MAKEUPS_PER_MONTH per teacher and calendar month). A fix less precise than
+# MAX_ACCURACY_M is refused. Raw coordinates are emptied after COORDINATE_RETENTION_DAYS (outcome and distance stay).
+# Roll calls close ROLL_CALL_CLOSE_MINUTES after the session ends: what is still unmarked stays 未点名.
+KEHOU_ATTENDANCE = {
+    "OPENS_BEFORE_MINUTES": int(os.environ.get("KEHOU_CHECKIN_OPENS_BEFORE_MINUTES", "30")),
+    "ON_TIME_AFTER_MINUTES": int(os.environ.get("KEHOU_CHECKIN_ON_TIME_AFTER_MINUTES", "15")),
+    "MAX_ACCURACY_M": float(os.environ.get("KEHOU_CHECKIN_MAX_ACCURACY_M", "2000")),
+    "MAKEUPS_PER_MONTH": int(os.environ.get("KEHOU_CHECKIN_MAKEUPS_PER_MONTH", "3")),
+    "COORDINATE_RETENTION_DAYS": int(os.environ.get("KEHOU_CHECKIN_COORDINATE_RETENTION_DAYS", "30")),
+    "ROLL_CALL_CLOSE_MINUTES": int(os.environ.get("KEHOU_ROLL_CALL_CLOSE_MINUTES", "120")),
+}
+
 # --- Request limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -246,6 +261,10 @@ SPECTACULAR_SETTINGS = {
         "LibraryEntryLevelEnum": "kehou.catalog.models.LibraryEntry.Level",
         "LibraryEntryStatusEnum": "kehou.catalog.models.LibraryEntry.Status",
         "FilingStatusEnum": "kehou.catalog.models.Filing.Status",
+        # The teacher's day: a check-in's outcome and a session's state are not the others of those names.
+        "CheckInOutcomeEnum": "kehou.attendance.models.CheckIn.Outcome",
+        "SessionStateEnum": "kehou.attendance.models.SESSION_STATES",
+        "SeatStateEnum": "kehou.catalog.selectors.SEAT_STATES",
     },
 }
 

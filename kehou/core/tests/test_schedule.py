@@ -21,6 +21,8 @@ from kehou.core.schedule import SCHEDULE, Schedule, prune
 from .taskworker import DATABASE_TASKS, run_worker
 
 JOBS = {
+    "attendance.close_roll_calls": "kehou.attendance.tasks.close_roll_calls",
+    "attendance.purge_coordinates": "kehou.attendance.tasks.purge_coordinates",
     "enrolment.expire_holds": "kehou.enrolment.tasks.expire_holds",
     "enrolment.remind_holds": "kehou.enrolment.tasks.remind_holds",
     "enrolment.draw_lotteries": "kehou.enrolment.tasks.draw_lotteries",
@@ -67,7 +69,7 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
     assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 7
-    assert DBTaskResult.objects.count() == 15
+    assert DBTaskResult.objects.count() == 17
 
 
 @pytest.mark.django_db
@@ -110,6 +112,9 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "expired": 0,
         "reminded": 0,
         "lotteries": 0,
+        "roll_calls_closed": 0,
+        "check_ins_missed": 0,
+        "coordinates_purged": 0,
     }
     assert not DBTaskResult.objects.exists()  # nothing went through a queue
 

@@ -15,9 +15,11 @@ from django.db import transaction
 from django.db.models import F
 from django.test import override_settings
 
+from kehou.core import clock
 from kehou.core.models import AuditEntry
 from kehou.demo.common import TZ, DemoError, load_base
 from kehou.demo.stages import catalog, enrolment, payments
+from kehou.demo.stages.attendance import build_attendance
 from kehou.demo.stages.city import build_city
 from kehou.enrolment.models import Enrolment
 from kehou.ledger.models import LedgerTransaction
@@ -136,6 +138,9 @@ class TestTheLoadedPayments:
         assert demo.counts == payments.payments_counts()
 
     def test_loading_again_adds_nothing(self):
+        build_attendance(
+            now=clock.now()
+        )  # the session in progress now, as load_demo arranges it (see the classes test)
         before = _row_counts()
         assert not payments.build_payments(now=NOW).loaded
         out = StringIO()

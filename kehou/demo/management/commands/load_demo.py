@@ -48,6 +48,11 @@ SUMMARY = {
         ("windows", "selection windows"),
         ("enrolments", "places"),
     ),
+    loader.ATTENDANCE: (
+        ("sessions_held", "sessions held"),
+        ("check_ins", "check-ins"),
+        ("leave_requests", "leave requests"),
+    ),
     loader.PAYMENTS: (
         ("orders", "orders"),
         ("refunds", "refunds"),
@@ -121,11 +126,14 @@ class Command(BaseCommand):
                 loader.CATALOG: "the demo libraries and review",
                 loader.CLASSES: "the demo classes and selection",
                 loader.PAYMENTS: "the demo payments and refunds",
+                loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, leave)",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):
                 line += " (one is a deliberately forged notification, rejected as it should be)"
             self.stdout.write(self.style.SUCCESS(line + "."))
+            if stage == loader.ATTENDANCE and result.counts.get("session_now"):
+                self.stdout.write("The demo teacher has a session in progress now (check in and take the roll).")
         elif stage == loader.CITY:
             self.stdout.write("The demo city is already loaded: nothing to do (use --reset to load it again).")
         elif stage == loader.CATALOG:
@@ -137,6 +145,10 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("The demo classes and selection are already loaded: nothing to do.")
+        elif stage == loader.ATTENDANCE:
+            self._counts(stage, result.counts)
+            if result.counts.get("session_now"):
+                self.stdout.write("The demo teacher has a session in progress now (check in and take the roll).")
         elif result.state == "no_simulator":
             self.stdout.write(
                 self.style.WARNING(

@@ -1,0 +1,341 @@
+"""The attendance API: a teacher's sessions, check-in and make-ups, the roll call, substitutes, flagged check-ins."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kehou.core import clock
+from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, ScopedObjectView, parsed
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import KehouError, NotFound
+from kehou.core.scope import Scope
+from kehou.enrolment.models import ClassSession
+from kehou.people.models import Pupil, TeacherProfile
+
+from . import selectors
+from .models import CheckIn, LeaveRequest
+from .serializers import (
+    CheckInBody,
+    CheckInResult,
+    DecideBody,
+    FlaggedCheckInSerializer,
+    LeaveBody,
+    LeaveDecideBody,
+    LeaveSerializer,
+    MakeupBody,
+    MarksBody,
+    RollCallSerializer,
+    StatusSerializer,
+    SubstituteBody,
+    TeacherSessionSerializer,
+)
+from .services import checkin, leave, rollcall, substitutes
+
+
+def _day(text: str | None) -> date:
+    if not text:
+        return timezone.localdate(clock.now())
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise KehouError(
+            _("A date is written YYYY-MM-DD."), code=ErrorCode.INVALID, fields={"date": text[:20]}
+        ) from None
+
+
+@extend_schema(
+    summary="The caller's sessions on one day (default: today), as the teacher's timetable shows them",
+    parameters=[
+        OpenApiParameter("date", str, description="YYYY-MM-DD"),
+        OpenApiParameter("until", str, description="YYYY-MM-DD: the last day of a range (at most 31 days)"),
+    ],
+    responses={200: TeacherSessionSerializer(many=True), 400: ERRORS},
+)
+class TeacherSessionListView(ScopedListAPIView):
+    serializer_class = TeacherSessionSerializer
+    pagination_class = None  # a teacher's day (or week) is short; the whole list, in time order
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        teacher = selectors.teacher_profile_of(self.request.user)
+        if teacher is None:
+            return ClassSession.objects.none()
+        first = _day(self.request.query_params.get("date"))
+        until = self.request.query_params.get("until")
+        last = _day(until) if until else first
+        if last < first or (last - first).days > 31:
+            raise KehouError(
+                _("A range runs forwards over at most 31 days."), code=ErrorCode.INVALID, fields={"until": until}
+            )
+        return selectors.teacher_sessions(teacher=teacher, first=first, last=last)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        teacher = selectors.teacher_profile_of(request.user)
+        now = clock.now()
+        cards = [
+            selectors.session_card(s, now=now, teacher_id=teacher.pk if teacher else None) for s in self.get_queryset()
+        ]
+        return Response(TeacherSessionSerializer(cards, many=True).data)
+
+
+class SessionView(ScopedObjectView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.sessions_with_state()
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Check in at a session with the phone's location (one fix; WGS-84 or GCJ-02, converted here)",
+        request=CheckInBody,
+        responses={201: CheckInResult, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class CheckInView(ActionView):
+    body = CheckInBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.sessions_with_state()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        row = checkin.check_in(
+            actor=actor,
+            session=obj,
+            lat=values["lat"],
+            lng=values["lng"],
+            accuracy_m=values["accuracy_m"],
+            crs=values.get("crs", "wgs84"),
+            now=now,
+        )
+        data = {
+            "outcome": row.outcome,
+            "distance_m": row.distance_m,
+            "radius_m": row.radius_m,
+            "accuracy_m": row.accuracy_m,
+            "on_time": row.timing == CheckIn.Timing.ON_TIME,
+            "timing": row.timing,
+            "at": row.at,
+        }
+        return Response(CheckInResult(data).data, status=201)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Ask for a make-up check-in (补卡) for a flagged or missed check-in, with a reason",
+        request=MakeupBody,
+        responses={200: FlaggedCheckInSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class MakeupView(ActionView):
+    body = MakeupBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.sessions_with_state()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        row = checkin.makeup_request(actor=actor, session=obj, reason=values["reason"], now=now)
+        return FlaggedCheckInSerializer(row).data
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The school approves or rejects a make-up check-in (a rejection says why)",
+        request=DecideBody,
+        responses={200: FlaggedCheckInSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class MakeupDecideView(ActionView):
+    body = DecideBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return CheckIn.objects.select_related("session__course_class__school", "teacher__user")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        row = checkin.makeup_decide(
+            actor=actor, check_in=obj, approve=values["approve"], note=values.get("note", ""), now=now
+        )
+        return FlaggedCheckInSerializer(row).data
+
+
+@extend_schema(
+    summary="Flagged check-ins (outside, uncertain, late, missed; not cleared by a make-up) in the caller's scope",
+    parameters=[OpenApiParameter("makeup", str, enum=["pending"])],
+)
+class FlaggedCheckInListView(ScopedListAPIView):
+    serializer_class = FlaggedCheckInSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        if self.request.query_params.get("makeup") == "pending":
+            return selectors.pending_makeups(scope=scope)
+        return selectors.flagged_check_ins(scope=scope)
+
+
+def roll_call_answer(session: ClassSession, *, scope: Scope, roll_call: Any) -> dict[str, Any]:
+    rows = selectors.roll_call_rows(scope=scope, roll_call=roll_call, session=session)
+    return {"session": session.pk, "closed": roll_call.closed_at is not None, **roll_call.counts(), "rows": rows}
+
+
+class RollCallView(SessionView):
+    http_method_names = ["get", "post", "options"]  # type: ignore[misc]
+
+    @extend_schema(
+        summary="The session's roll call: live counts and one row per pupil with a place that day",
+        responses={200: RollCallSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        roll_call = rollcall.roll_call_open(session=session, now=clock.now())
+        return Response(RollCallSerializer(roll_call_answer(session, scope=self.scope, roll_call=roll_call)).data)
+
+    @extend_schema(
+        summary="Mark pupils (all or nothing); `all_present` then fills only the rows still unmarked",
+        request=MarksBody,
+        responses={200: RollCallSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        values = self.parsed(MarksBody)
+        now = clock.now()
+        roll_call = rollcall.roll_call_mark(actor=request.user, session=session, marks=values["marks"], now=now)
+        if values.get("all_present"):
+            roll_call = rollcall.roll_call_all_present(actor=request.user, session=session, now=now)
+        return Response(RollCallSerializer(roll_call_answer(session, scope=self.scope, roll_call=roll_call)).data)
+
+
+@extend_schema(summary="The roll-call statuses in use (built-in and the city's own)")
+class StatusListView(ScopedListAPIView):
+    serializer_class = StatusSerializer
+    pagination_class = None
+    dangerously_unscoped = True  # a list of labels, the same for everyone signed in
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        lang = getattr(request, "LANGUAGE_CODE", "zh-hans")
+        data = [
+            {
+                "code": s.code,
+                "label": s.label(lang),
+                "group": s.group,
+                "counts_as_attended": s.counts_as_attended,
+                "builtin": s.builtin,
+            }
+            for s in selectors.statuses()
+        ]
+        return Response(StatusSerializer(data, many=True).data)
+
+
+class SubstituteView(SessionView):
+    http_method_names = ["post", "delete", "options"]  # type: ignore[misc]
+
+    @extend_schema(
+        summary="The school names another of its teachers to run this session (代课)",
+        request=SubstituteBody,
+        responses={200: TeacherSessionSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        values = self.parsed(SubstituteBody)
+        teacher = TeacherProfile.objects.filter(pk=values["teacher"]).first()
+        if teacher is None:
+            raise NotFound(_("No such teacher."), fields={"teacher": values["teacher"]})
+        now = clock.now()
+        substitutes.substitute_name(
+            actor=request.user, session=session, teacher=teacher, reason=values.get("reason", ""), now=now
+        )
+        session = self.get_object()
+        return Response(TeacherSessionSerializer(selectors.session_card(session, now=now, teacher_id=None)).data)
+
+    @extend_schema(
+        summary="Remove the substitute: the class's teacher runs the session again",
+        request=None,
+        responses={204: None, 403: ERRORS, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        substitutes.substitute_remove(actor=request.user, session=session, now=clock.now())
+        return Response(status=204)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Leave requests in the caller's scope (a guardian: their children's; a school: its pupils')",
+        parameters=[OpenApiParameter("status", str, enum=["pending", "approved", "rejected", "withdrawn"])],
+    ),
+    post=extend_schema(
+        summary="A guardian asks leave for a child: one session (`session`) or days (`first_date`, `last_date`)",
+        request=LeaveBody,
+        responses={201: LeaveSerializer, 400: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    ),
+)
+class LeaveListView(ScopedListAPIView):
+    serializer_class = LeaveSerializer
+    http_method_names = ["get", "post", "options"]  # type: ignore[misc]
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        qs = LeaveRequest.objects.all()
+        status = self.request.query_params.get("status")
+        if status in LeaveRequest.Status.values:
+            qs = qs.filter(status=status)
+        return qs.order_by("-requested_at", "-pk")
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        values = parsed(request, LeaveBody)
+        pupil = Pupil.objects.filter(pk=values["pupil"]).select_related("school").first()
+        if pupil is None:
+            raise NotFound(_("Not found."))
+        session = None
+        if values.get("session"):
+            session = selectors.sessions_with_state().filter(pk=values["session"]).first()
+            if session is None:
+                raise NotFound(_("Not found."))
+        row = leave.leave_request(
+            actor=request.user,
+            pupil=pupil,
+            kind=values["kind"],
+            reason=values["reason"],
+            session=session,
+            first_date=values.get("first_date"),
+            last_date=values.get("last_date"),
+            now=clock.now(),
+        )
+        return Response(LeaveSerializer(row).data, status=201)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The school (or, for one session, the class's teacher) approves or rejects (with a reason)",
+        request=LeaveDecideBody,
+        responses={200: LeaveSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class LeaveDecideView(ActionView):
+    body = LeaveDecideBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return LeaveRequest.objects.select_related("pupil__school", "session__course_class")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        row = leave.leave_decide(
+            actor=actor, leave=obj, approve=values["approve"], note=values.get("note", ""), now=now
+        )
+        return LeaveSerializer(row).data
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The guardian withdraws a request still awaiting a decision",
+        request=None,
+        responses={200: LeaveSerializer, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class LeaveWithdrawView(ActionView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return LeaveRequest.objects.all()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        return LeaveSerializer(leave.leave_withdraw(actor=actor, leave=obj, now=now)).data

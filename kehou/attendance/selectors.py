@@ -1,0 +1,204 @@
+"""Attendance's reads: a teacher's day and week, a session's state, the roll-call sheet, flagged check-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kehou.core.scope import Scope
+from kehou.enrolment.models import ClassSession
+from kehou.people.models import TeacherProfile
+from kehou.people.selectors import shown_pupil_name
+
+from .models import UNMARKED, AttendanceStatus, CheckIn, RollCall, RollCallRow
+from .services.common import check_in_opens, roll_call_closes, runner_id, session_bounds
+
+
+def teacher_profile_of(user: Any) -> TeacherProfile | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return TeacherProfile.objects.filter(user_id=user.pk).first()
+
+
+def sessions_with_state() -> QuerySet[ClassSession]:
+    return ClassSession.objects.select_related(
+        "course_class__school",
+        "course_class__teacher__user",
+        "substitute__teacher__user",
+        "check_in",
+        "roll_call",
+    ).order_by("date", "starts_at", "course_class__name")
+
+
+def teacher_sessions(*, teacher: TeacherProfile, first: date, last: date | None = None) -> QuerySet[ClassSession]:
+    """The sessions a teacher runs (or was replaced at) from ``first`` to ``last``: of their classes, and those
+    they substitute at. Cancelled classes are left out."""
+    last = last or first
+    return sessions_with_state().filter(
+        Q(course_class__teacher=teacher) | Q(substitute__teacher=teacher),
+        date__gte=first,
+        date__lte=last,
+        course_class__status="active",
+    )
+
+
+@dataclass(frozen=True)
+class SessionState:
+    code: str  # upcoming | open | in_progress | checked_in | roll_call_taken | missed | ended
+    runs_it: bool
+    substitute_name: str
+
+
+def _one(session: ClassSession, name: str) -> Any:
+    try:
+        return getattr(session, name)
+    except Exception:  # RelatedObjectDoesNotExist of a reverse one-to-one
+        return None
+
+
+def check_in_of(session: ClassSession) -> CheckIn | None:
+    return _one(session, "check_in")  # type: ignore[no-any-return]
+
+
+def roll_call_of(session: ClassSession) -> RollCall | None:
+    return _one(session, "roll_call")  # type: ignore[no-any-return]
+
+
+def session_state(session: ClassSession, *, now: datetime, teacher_id: int | None = None) -> SessionState:
+    start, end = session_bounds(session)
+    check_in = check_in_of(session)
+    roll_call = roll_call_of(session)
+    substitute = _one(session, "substitute")
+    taken = roll_call is not None and roll_call.unmarked < roll_call.expected
+    checked_in = check_in is not None and check_in.outcome != CheckIn.Outcome.MISSED
+    if taken:
+        code = "roll_call_taken"
+    elif checked_in:
+        code = "checked_in"
+    elif now >= end or check_in is not None:
+        code = "missed"
+    elif now >= start:
+        code = "in_progress"
+    elif now >= check_in_opens(session):
+        code = "open"
+    else:
+        code = "upcoming"
+    return SessionState(
+        code=code,
+        runs_it=teacher_id is not None and teacher_id == runner_id(session),
+        substitute_name=(substitute.teacher.user.full_name if substitute is not None else ""),
+    )
+
+
+def session_in_progress(*, teacher: TeacherProfile, now: datetime) -> ClassSession | None:
+    """The session the teacher runs now, or the next one today whose check-in is open."""
+    today = timezone.localdate(now)
+    for session in teacher_sessions(teacher=teacher, first=today):
+        if runner_id(session) != teacher.pk:
+            continue
+        _start, end = session_bounds(session)
+        if check_in_opens(session) <= now < end:
+            return session
+    return None
+
+
+def statuses() -> list[AttendanceStatus]:
+    return list(AttendanceStatus.objects.filter(active=True))
+
+
+def roll_call_rows(*, scope: Scope, roll_call: RollCall, session: ClassSession) -> list[dict[str, Any]]:
+    """The sheet's rows as the viewer may see them (names in full for the school and the teacher who runs it)."""
+    teacher_id = runner_id(session)
+    rows = (
+        RollCallRow.objects.filter(roll_call=roll_call)
+        .select_related("pupil")
+        .order_by("pupil__grade", "pupil__class_name", "pupil__name", "pupil_id")
+    )
+    return [
+        {
+            "pupil": {
+                "id": row.pupil_id,
+                "name": shown_pupil_name(scope=scope, pupil=row.pupil, teacher_id=teacher_id),
+                "class_name": row.pupil.class_name,
+                "grade": row.pupil.grade,
+            },
+            "status": row.status_id,
+            "source": row.source,
+            "marked_at": row.marked_at,
+        }
+        for row in rows
+    ]
+
+
+def flagged_check_ins(*, scope: Scope, since: date | None = None) -> QuerySet[CheckIn]:
+    """Check-ins outside, uncertain, late or missed (not cleared by an approved make-up), newest first."""
+    qs = scope.filter(
+        CheckIn.objects.exclude(outcome=CheckIn.Outcome.INSIDE, timing=CheckIn.Timing.ON_TIME).exclude(
+            makeup=CheckIn.Makeup.APPROVED
+        )
+    ).select_related("session__course_class__school", "teacher__user")
+    if since is not None:
+        qs = qs.filter(session__date__gte=since)
+    return qs.order_by("-session__date", "-session__starts_at")
+
+
+def pending_makeups(*, scope: Scope) -> QuerySet[CheckIn]:
+    return scope.filter(CheckIn.objects.filter(makeup=CheckIn.Makeup.PENDING)).select_related(
+        "session__course_class__school", "teacher__user"
+    )
+
+
+def week_of(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def is_unmarked(code: str) -> bool:
+    return code == UNMARKED
+
+
+def roll_call_closes_at(session: ClassSession) -> datetime:
+    return roll_call_closes(session)
+
+
+def session_card(session: ClassSession, *, now: datetime, teacher_id: int | None) -> dict[str, Any]:
+    """One session as the timetable (API and page) shows it."""
+    start, end = session_bounds(session)
+    state = session_state(session, now=now, teacher_id=teacher_id)
+    check_in = check_in_of(session)
+    roll_call = roll_call_of(session)
+    cls = session.course_class
+    if roll_call is not None:
+        counts = roll_call.counts()
+    else:
+        counts = {"expected": 0, "present": 0, "absent": 0, "leave": 0, "unmarked": 0}
+    return {
+        "id": session.pk,
+        "date": session.date,
+        "number": session.number,
+        "starts_at": timezone.localtime(start),
+        "ends_at": timezone.localtime(end),
+        "course_class": {"id": cls.pk, "name": cls.name},
+        "school": {"id": cls.school_id, "name": cls.school.name},
+        "room": cls.room,
+        "state": state.code,
+        "runs_it": state.runs_it,
+        "substitute": state.substitute_name,
+        "check_in": (
+            {
+                "outcome": check_in.outcome,
+                "at": check_in.at,
+                "timing": check_in.timing,
+                "distance_m": check_in.distance_m,
+                "makeup": check_in.makeup,
+            }
+            if check_in is not None
+            else None
+        ),
+        "roll_call": counts,
+        "expected_pupils": cls.taken if roll_call is None else roll_call.expected,
+    }

@@ -1,0 +1,165 @@
+"""What the attendance API reads and answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from kehou.core.serializers import StrictSerializer
+
+from .models import SESSION_STATES, CheckIn
+
+
+class IdName(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CheckInBrief(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=CheckIn.Outcome.choices)
+    at = serializers.DateTimeField(allow_null=True)
+    timing = serializers.ChoiceField(choices=CheckIn.Timing.choices)
+    distance_m = serializers.IntegerField(allow_null=True)
+    makeup = serializers.CharField(allow_blank=True)
+
+
+class Counts(serializers.Serializer[Any]):
+    expected = serializers.IntegerField()
+    present = serializers.IntegerField()
+    absent = serializers.IntegerField()
+    leave = serializers.IntegerField()
+    unmarked = serializers.IntegerField()
+
+
+class TeacherSessionSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    number = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    course_class = IdName()
+    school = IdName()
+    room = serializers.CharField()
+    state = serializers.ChoiceField(choices=SESSION_STATES)
+    runs_it = serializers.BooleanField(help_text="false when a substitute runs this session of your class")
+    substitute = serializers.CharField(allow_blank=True)
+    check_in = CheckInBrief(allow_null=True)
+    roll_call = Counts()
+
+
+class CheckInBody(StrictSerializer):
+    # Taken as JSON numbers (or numeric strings); range, NaN and units are judged by the service with stable codes.
+    lat = serializers.JSONField()
+    lng = serializers.JSONField()
+    accuracy_m = serializers.JSONField()
+    crs = serializers.CharField(max_length=10, default="wgs84")
+
+
+class CheckInResult(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=CheckIn.Outcome.choices)
+    distance_m = serializers.IntegerField()
+    radius_m = serializers.IntegerField()
+    accuracy_m = serializers.FloatField()
+    on_time = serializers.BooleanField()
+    timing = serializers.ChoiceField(choices=CheckIn.Timing.choices)
+    at = serializers.DateTimeField()
+
+
+class MakeupBody(StrictSerializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class DecideBody(StrictSerializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+
+class Mark(StrictSerializer):
+    pupil = serializers.IntegerField(min_value=1)
+    status = serializers.CharField(max_length=24)
+
+
+class MarksBody(StrictSerializer):
+    marks = Mark(many=True, allow_empty=True)
+    all_present = serializers.BooleanField(
+        default=False, help_text="after the marks, fill every row still unmarked with present"
+    )
+
+
+class RowPupil(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    grade = serializers.IntegerField()
+    class_name = serializers.CharField()
+
+
+class Row(serializers.Serializer[Any]):
+    pupil = RowPupil()
+    status = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    marked_at = serializers.DateTimeField(allow_null=True)
+
+
+class RollCallSerializer(Counts):
+    session = serializers.IntegerField()
+    closed = serializers.BooleanField()
+    rows = Row(many=True)
+
+
+class StatusSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    group = serializers.CharField()
+    counts_as_attended = serializers.BooleanField()
+    builtin = serializers.BooleanField()
+
+
+class FlaggedCheckInSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    session = serializers.IntegerField(source="session_id")
+    date = serializers.DateField(source="session.date")
+    course_class = serializers.CharField(source="session.course_class.name")
+    school = serializers.CharField(source="session.course_class.school.name")
+    teacher = serializers.CharField(source="teacher.user.full_name")
+    outcome = serializers.ChoiceField(choices=CheckIn.Outcome.choices)
+    timing = serializers.ChoiceField(choices=CheckIn.Timing.choices)
+    distance_m = serializers.IntegerField(allow_null=True)
+    radius_m = serializers.IntegerField(allow_null=True)
+    accuracy_m = serializers.FloatField(allow_null=True)
+    at = serializers.DateTimeField(allow_null=True)
+    makeup = serializers.CharField()
+    makeup_reason = serializers.CharField()
+
+
+class SubstituteBody(StrictSerializer):
+    teacher = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+
+class LeaveBody(StrictSerializer):
+    pupil = serializers.IntegerField(min_value=1)
+    kind = serializers.CharField(max_length=20, help_text="`leave_sick` or `leave_personal`")
+    reason = serializers.CharField(max_length=200, allow_blank=True)
+    session = serializers.IntegerField(min_value=1, required=False, help_text="one session; or the dates")
+    first_date = serializers.DateField(required=False)
+    last_date = serializers.DateField(required=False)
+
+
+class LeaveSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    pupil = serializers.IntegerField(source="pupil_id")
+    kind = serializers.CharField()
+    session = serializers.IntegerField(source="session_id", allow_null=True)
+    first_date = serializers.DateField()
+    last_date = serializers.DateField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField()
+
+
+class LeaveDecideBody(StrictSerializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(max_length=200, allow_blank=True, default="")

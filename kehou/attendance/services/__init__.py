@@ -1,0 +1,1 @@
+"""Attendance's writes: check-in and make-ups, the roll call, substitutes."""

@@ -1,0 +1,21 @@
+"""Attendance's background work (run by the task worker, enqueued by the schedule registered in ``apps.py``)."""
+
+from __future__ import annotations
+
+from kehou.core import clock
+from kehou.core.jobs import job
+
+from .services.checkin import coordinates_purge
+from .services.rollcall import roll_calls_close
+
+
+@job()
+def close_roll_calls() -> dict[str, int]:
+    """Sessions that ended: missed check-ins recorded, roll calls past their close closed."""
+    return roll_calls_close(now=clock.now())
+
+
+@job()
+def purge_coordinates() -> dict[str, int]:
+    """Raw check-in coordinates past their retention period are emptied."""
+    return {"coordinates_purged": coordinates_purge(now=clock.now())}
