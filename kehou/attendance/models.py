@@ -20,6 +20,11 @@ from kehou.core.scope import ScopeSpec
 from kehou.enrolment.models import ClassSession
 
 SESSION_SCOPE = ScopeSpec.through("session", ClassSession.kehou_scope)
+# A row of one session that names its own teacher (a substitution, a check-in): the session's school and district see
+# it, and that teacher (not the class's, who may have been replaced).
+OWN_TEACHER_SCOPE = ScopeSpec(
+    district=SESSION_SCOPE.district, school=SESSION_SCOPE.school, teacher="teacher", operator=SESSION_SCOPE.operator
+)
 
 
 class AttendanceStatus(models.Model):
@@ -95,12 +100,7 @@ class SessionSubstitute(models.Model):
     named_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     named_at = models.DateTimeField()
 
-    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
-        district=SESSION_SCOPE.district,
-        school=SESSION_SCOPE.school,
-        teacher="teacher",
-        operator=SESSION_SCOPE.operator,
-    )
+    kehou_scope: ClassVar[ScopeSpec] = OWN_TEACHER_SCOPE
 
     class Meta:
         verbose_name = _("substitute")
@@ -152,12 +152,7 @@ class CheckIn(models.Model):
     makeup_decided_at = models.DateTimeField(null=True, blank=True)
     makeup_note = models.CharField(_("decision note"), max_length=200, blank=True)
 
-    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
-        district=SESSION_SCOPE.district,
-        school=SESSION_SCOPE.school,
-        teacher="teacher",
-        operator=SESSION_SCOPE.operator,
-    )
+    kehou_scope: ClassVar[ScopeSpec] = OWN_TEACHER_SCOPE
 
     class Meta:
         ordering = ["-at"]
