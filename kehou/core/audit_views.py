@@ -324,7 +324,8 @@ def _value(model: Any, key: str, value: Any) -> str:
     if isinstance(value, list):
         return "、".join(_value(model, key, v) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{_label(model, k)}: {_value(model, k, v)}" for k, v in value.items() if _shown(k))
+        # In key order: PostgreSQL's jsonb keeps no other (SQLite keeps the order written), the page must not differ.
+        return "; ".join(f"{_label(model, k)}: {_value(model, k, v)}" for k, v in sorted(value.items()) if _shown(k))
     if isinstance(value, str):
         if ISO_TIME.match(value) and (moment := _parse_time(value)) is not None:
             return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
@@ -357,7 +358,7 @@ def details(entry: Any) -> list[tuple[str, str]]:
     after = entry.after if isinstance(entry.after, dict) else {}
     lines: list[tuple[str, str]] = []
     keys = [*after, *(k for k in before if k not in after)]
-    for key in sorted(keys, key=lambda k: k in REFERENCE_KEYS):
+    for key in sorted(keys, key=lambda k: (k in REFERENCE_KEYS, k)):  # one order on every database (jsonb sorts)
         if not _shown(key):
             continue
         label = _label(model, key)

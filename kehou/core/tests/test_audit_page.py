@@ -93,7 +93,7 @@ def test_the_audit_page_reads_in_chinese_with_money_in_yuan_and_no_json(city: Ci
     # the change as key and value: the status by its label, before → after; money in yuan; the rule in words
     assert re.search(r"状态\s+已占位，待缴费 → 占位已过期", rows)
     assert re.search(r"金额\s+¥576\.00", rows)
-    assert re.search(r"退费测算\s+总课时: 26; 已上课时: 2; 适用规则: 按未上课时按比例退费", rows)
+    assert re.search(r"退费测算\s+适用规则: 按未上课时按比例退费; 已上课时: 2; 总课时: 26", rows)
     assert re.search(r"状态\s+渠道处理中", rows)
     # the object's status or change code in words, and the system named
     assert "(已占位，待缴费)" in rows and "系统" in rows
