@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,8 +55,10 @@ def _day(text: str | None) -> date:
 @extend_schema(
     summary="The caller's sessions on one day (default: today), as the teacher's timetable shows them",
     parameters=[
-        OpenApiParameter("date", str, description="YYYY-MM-DD"),
-        OpenApiParameter("until", str, description="YYYY-MM-DD: the last day of a range (at most 31 days)"),
+        OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD"),
+        OpenApiParameter(
+            "until", OpenApiTypes.DATE, description="YYYY-MM-DD: the last day of a range (at most 31 days)"
+        ),
     ],
     responses={200: TeacherSessionSerializer(many=True), 400: ERRORS},
 )
@@ -64,9 +67,7 @@ class TeacherSessionListView(ScopedListAPIView):
     pagination_class = None  # a teacher's day (or week) is short; the whole list, in time order
 
     def select(self, scope: Scope) -> QuerySet[Any]:
-        teacher = selectors.teacher_profile_of(self.request.user)
-        if teacher is None:
-            return ClassSession.objects.none()
+        # the dates first: a bad one is the same 400 for everyone (the schema's, whoever asks)
         first = _day(self.request.query_params.get("date"))
         until = self.request.query_params.get("until")
         last = _day(until) if until else first
@@ -74,6 +75,9 @@ class TeacherSessionListView(ScopedListAPIView):
             raise KehouError(
                 _("A range runs forwards over at most 31 days."), code=ErrorCode.INVALID, fields={"until": until}
             )
+        teacher = selectors.teacher_profile_of(self.request.user)
+        if teacher is None:
+            return ClassSession.objects.none()
         return selectors.teacher_sessions(teacher=teacher, first=first, last=last)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -45,6 +45,12 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class ReasonField(serializers.CharField):
+    """A reason the service insists on: a blank one (or none, where the body defaults it to blank) is answered by
+    the service's own ``reason_required``, so the field lets it through. The schema says what the service takes:
+    present, with a visible character (kehou.core.openapi)."""
+
+
 def local_time(value: Any) -> Any:
     """An aware time in Asia/Shanghai (the platform answers in local time where a view builds the answer)."""
     return timezone.localtime(value) if value is not None else None

@@ -58,6 +58,14 @@ class _RawBody(BaseParser):
         return {}  # pragma: no cover - the view does not read request.data
 
 
+# What WeChat Pay v3, the simulator and 赣服通 are answered: {"code": "SUCCESS" | "FAIL", "message": …}.
+_CHANNEL_ANSWER = {
+    "type": "object",
+    "properties": {"code": {"type": "string", "enum": ["SUCCESS", "FAIL"]}, "message": {"type": "string"}},
+    "required": ["code", "message"],
+}
+
+
 class NotifyView(APIView):
     """Public: no session, no token, no CSRF (a channel's server calls it); the signature is the proof."""
 
@@ -87,10 +95,16 @@ class NotifyView(APIView):
         request={"*/*": OpenApiTypes.BINARY},
         responses={
             204: OpenApiResponse(description="accepted (WeChat Pay v3, simulator)"),
-            200: OpenApiResponse(OpenApiTypes.STR, description="the channel's acknowledgement (Alipay, 赣服通)"),
-            400: OpenApiResponse(description="rejected: the channel's failure answer"),
+            (200, "application/json"): OpenApiResponse(_CHANNEL_ANSWER, description="accepted (赣服通: `SUCCESS`)"),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="accepted (Alipay: `success`)"),
+            (400, "application/json"): OpenApiResponse(
+                {"oneOf": [_CHANNEL_ANSWER, {"$ref": "#/components/schemas/Error"}]},
+                description="rejected: the channel's failure answer (`FAIL`), or `channel_unavailable`",
+            ),
+            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="rejected (Alipay: `fail`)"),
             404: OpenApiResponse(description="`not_found`: no such channel enabled here"),
             413: OpenApiResponse(description="`body_too_large`"),
+            503: OpenApiResponse(description="`channel_not_configured`: the channel is enabled without its keys"),
         },
         auth=[],
     )

@@ -176,6 +176,7 @@ class ReconciliationViewSet(ScopedReadOnlyViewSet):
                     "file": {"type": "string", "format": "binary"},
                 },
                 "required": ["channel", "bill_date"],
+                "additionalProperties": False,
             },
             "application/json": {
                 "type": "object",
@@ -184,6 +185,7 @@ class ReconciliationViewSet(ScopedReadOnlyViewSet):
                     "bill_date": {"type": "string", "format": "date"},
                 },
                 "required": ["channel", "bill_date"],
+                "additionalProperties": False,
             },
         },
         responses={201: ReconciliationDetailSerializer, 400: ERRORS, 403: ERRORS, 413: ERRORS},

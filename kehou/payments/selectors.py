@@ -67,9 +67,10 @@ def day_start(day: date) -> datetime:
 
 
 def _between(qs: QuerySet[Any], field: str, date_from: date | None, date_to: date | None) -> QuerySet[Any]:
-    if date_from:
+    # The calendar's first and last days bound nothing (and their local midnights fall outside it in UTC: a 500)
+    if date_from and date_from > date.min:
         qs = qs.filter(**{f"{field}__gte": day_start(date_from)})
-    if date_to:
+    if date_to and date_to < date.max:
         qs = qs.filter(**{f"{field}__lt": day_start(date_to + timedelta(days=1))})
     return qs
 

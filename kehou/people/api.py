@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,7 +41,15 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={201: TokenResponseSerializer},
+        responses={
+            201: TokenResponseSerializer,
+            400: OpenApiResponse(description="`invalid`, `unknown_field`: the body is not `{username, password}`"),
+            401: OpenApiResponse(
+                description="`invalid_credentials`: wrong username or password, an unknown user or a locked login "
+                "(the same answer); `account_disabled`"
+            ),
+            429: OpenApiResponse(description="`throttled`: too many logins from this address, or overall"),
+        },
         auth=[],
         summary="Obtain a bearer token",
     )
@@ -56,7 +64,14 @@ class TokenView(APIView):
         expires_at = timezone.localtime(issued.token.expires_at)  # the platform answers in Asia/Shanghai
         return Response({"token": issued.raw, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={204: None}, summary="Revoke the bearer token in use")
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        # AllowAny lets POST in without a token; DELETE needs the one it revokes (a security requirement, whatever
+        # the annotation of `auth` says)
+        auth=[{"bearerAuth": []}],  # type: ignore[list-item]
+        summary="Revoke the bearer token in use",
+    )
     def delete(self, request: Request) -> Response:
         if not request.user.is_authenticated or not isinstance(request.auth, ApiToken):
             from rest_framework.exceptions import NotAuthenticated

@@ -104,7 +104,7 @@ class MeSerializer(serializers.Serializer[Any]):
 class TeacherSerializer(serializers.ModelSerializer[TeacherProfile]):
     name = serializers.CharField(source="user.full_name")
     phone = serializers.SerializerMethodField()
-    organisation = serializers.CharField(source="organisation.name", default=None)
+    organisation = serializers.CharField(source="organisation.name", default=None, allow_null=True)
     schools = serializers.SerializerMethodField()
 
     class Meta:

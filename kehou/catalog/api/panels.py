@@ -312,7 +312,14 @@ class RecusalListView(ScopeGuard, generics.ListCreateAPIView):  # type: ignore[t
     @extend_schema(
         summary="Declare a recusal for a school, an organisation or a submission",
         request=RecusalSerializer,
-        responses={201: RecusalOutSerializer, 400: _ERRORS[400], 403: OpenApiResponse(description="not_an_expert")},
+        responses={
+            201: RecusalOutSerializer,
+            400: _ERRORS[400],
+            403: OpenApiResponse(description="not_an_expert"),
+            404: OpenApiResponse(
+                description="not_found: no such school, organisation or submission (`fields` names it)"
+            ),
+        },
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         from kehou.orgs.models import Organisation

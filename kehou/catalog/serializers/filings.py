@@ -20,7 +20,9 @@ class FilingSerializer(serializers.ModelSerializer[Filing]):
     district = RegionRefSerializer(read_only=True)
     school = serializers.SerializerMethodField()
     filed_by = serializers.CharField(source="filed_by.full_name", read_only=True)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.full_name", read_only=True, default=None)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.full_name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Filing

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kehou.core.serializers import NamedRefSerializer, SchoolRefSerializer, StrictSerializer
+from kehou.core.serializers import NamedRefSerializer, ReasonField, SchoolRefSerializer, StrictSerializer
 from kehou.orgs.serializers import RegionRefSerializer
 
 from .. import selectors
@@ -55,6 +55,7 @@ class CatalogItemSerializer(serializers.ModelSerializer[CatalogItem]):
     @extend_schema_field(
         {
             "type": "object",
+            "nullable": True,  # a city course with neither a school nor an organisation behind it
             "properties": {
                 "kind": {"type": "string", "enum": ["school", "organisation"]},
                 "id": {"type": "integer"},
@@ -149,9 +150,14 @@ class PickInputSerializer(StrictSerializer):
     )
 
 
+@extend_schema_field({"type": "string", "enum": list(LibraryEntry.Status.values)})
+class _StatusField(serializers.CharField):
+    """Read as text so that the service answers an unknown status (``invalid_status``); the schema lists the three."""
+
+
 class StatusInputSerializer(StrictSerializer):
-    status = serializers.CharField(max_length=10, help_text="active, suspended or withdrawn")
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    status = _StatusField(max_length=10, help_text="active, suspended or withdrawn")
+    reason = ReasonField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class StatusResultSerializer(serializers.Serializer[Any]):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kehou.core.scope import Scope
-from kehou.core.serializers import StrictSerializer
+from kehou.core.serializers import ReasonField, StrictSerializer
 from kehou.orgs.serializers import RegionRefSerializer
 
 from ..models import (
@@ -261,4 +261,4 @@ class VerifySerializer(serializers.Serializer[Any]):
 
 
 class PanelCancelSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=200, allow_blank=True)
+    reason = ReasonField(max_length=200, allow_blank=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kehou.core.serializers import StrictIntegerField, StrictSerializer
+from kehou.core.serializers import ReasonField, StrictIntegerField, StrictSerializer
 
 from ..models import Panel, PanelMember, Score, Submission
 from ..selectors import SEAT_STATES, seat_state
@@ -27,7 +27,7 @@ class ScoreInputSerializer(StrictSerializer):
 
 
 class DeclineSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=200, allow_blank=True)
+    reason = ReasonField(max_length=200, allow_blank=True)
 
 
 class ScoreOutSerializer(serializers.ModelSerializer[Score]):
@@ -121,7 +121,7 @@ class DeclineResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class RecusalSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=200, allow_blank=True)
+    reason = ReasonField(max_length=200, allow_blank=True)
     school = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     organisation = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     submission = serializers.IntegerField(required=False, allow_null=True, min_value=1)
@@ -129,8 +129,8 @@ class RecusalSerializer(StrictSerializer):
 
 class RecusalOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
-    school = serializers.CharField(source="school.name", default=None)
-    organisation = serializers.CharField(source="organisation.name", default=None)
-    submission = serializers.CharField(source="submission.title", default=None)
+    school = serializers.CharField(source="school.name", default=None, allow_null=True)
+    organisation = serializers.CharField(source="organisation.name", default=None, allow_null=True)
+    submission = serializers.CharField(source="submission.title", default=None, allow_null=True)
     reason = serializers.CharField()
     declared_at = serializers.DateTimeField()

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kehou.core.masking import mask_student_number
-from kehou.core.serializers import StrictIntegerField, StrictSerializer
+from kehou.core.serializers import ReasonField, StrictIntegerField, StrictSerializer
 
 from ..models import Category, Panel, ProofFile, Submission, SubmissionVersion
 from ..services.submissions import CourseFields, DossierFields
@@ -179,9 +179,9 @@ class ProofOutSerializer(serializers.ModelSerializer[ProofFile]):
 class CourseOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     introduction = serializers.CharField()
     grades = serializers.ListField(child=serializers.IntegerField())
-    minutes_per_hour = serializers.IntegerField()
-    hours_per_term = serializers.IntegerField()
-    fee_per_hour_fen = serializers.IntegerField()
+    minutes_per_hour = serializers.IntegerField(allow_null=True)  # null in the version's row: not given
+    hours_per_term = serializers.IntegerField(allow_null=True)
+    fee_per_hour_fen = serializers.IntegerField(allow_null=True)
     materials_description = serializers.CharField()
     materials_price_fen = serializers.IntegerField(allow_null=True)
     teachers = NamedSerializer(many=True)
@@ -289,4 +289,4 @@ class SubmissionDetailSerializer(SubmissionSummarySerializer):
 
 
 class WithdrawSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=200, allow_blank=True)
+    reason = ReasonField(max_length=200, allow_blank=True)
