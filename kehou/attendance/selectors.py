@@ -14,8 +14,8 @@ from kehou.enrolment.models import ClassSession
 from kehou.people.models import TeacherProfile
 from kehou.people.selectors import shown_pupil_name
 
-from .models import UNMARKED, AttendanceStatus, CheckIn, RollCall, RollCallRow
-from .services.common import check_in_opens, roll_call_closes, runner_id, session_bounds
+from .models import AttendanceStatus, CheckIn, RollCall, RollCallRow, SessionSubstitute
+from .services.common import check_in_opens, runner_id, session_bounds
 
 
 def teacher_profile_of(user: Any) -> TeacherProfile | None:
@@ -68,11 +68,15 @@ def roll_call_of(session: ClassSession) -> RollCall | None:
     return _one(session, "roll_call")  # type: ignore[no-any-return]
 
 
+def substitute_of(session: ClassSession) -> SessionSubstitute | None:
+    return _one(session, "substitute")  # type: ignore[no-any-return]
+
+
 def session_state(session: ClassSession, *, now: datetime, teacher_id: int | None = None) -> SessionState:
     start, end = session_bounds(session)
     check_in = check_in_of(session)
     roll_call = roll_call_of(session)
-    substitute = _one(session, "substitute")
+    substitute = substitute_of(session)
     taken = roll_call is not None and roll_call.unmarked < roll_call.expected
     checked_in = check_in is not None and check_in.outcome != CheckIn.Outcome.MISSED
     if taken:
@@ -155,14 +159,6 @@ def pending_makeups(*, scope: Scope) -> QuerySet[CheckIn]:
 def week_of(day: date) -> tuple[date, date]:
     monday = day - timedelta(days=day.weekday())
     return monday, monday + timedelta(days=6)
-
-
-def is_unmarked(code: str) -> bool:
-    return code == UNMARKED
-
-
-def roll_call_closes_at(session: ClassSession) -> datetime:
-    return roll_call_closes(session)
 
 
 def session_card(session: ClassSession, *, now: datetime, teacher_id: int | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehou.core import clock
+from kehou.core.api import parse_id
 from kehou.core.cells import reject_with_reason
 from kehou.core.errors import KehouError
 from kehou.core.pages import ActionPage, ScopedListPage, ScopedPage, cells, exporting, local, post_button
@@ -27,7 +28,7 @@ from kehou.people.selectors import shown_pupil_name
 from . import selectors
 from .models import CheckIn, LeaveRequest
 from .services import checkin, leave, rollcall, substitutes
-from .services.common import runner_id
+from .services.common import roll_call_closes, runner_id
 
 STATE_LABELS = {
     "upcoming": gettext_lazy("Upcoming"),
@@ -131,7 +132,7 @@ class SessionPage(ScopedPage):
         ]
         check_in = selectors.check_in_of(session)
         may_mark = (runs_it or admin) and roll_call is not None and roll_call.closed_at is None
-        may_mark = may_mark and now < selectors.roll_call_closes_at(session)
+        may_mark = may_mark and now < roll_call_closes(session)
         return self.base_context() | {
             "title": session.course_class.name,
             "session": session,
@@ -157,7 +158,7 @@ class SessionPage(ScopedPage):
                 if admin
                 else []
             ),
-            "substitute": getattr(session, "substitute", None) if hasattr(session, "substitute") else None,
+            "substitute": selectors.substitute_of(session),
             "api_roll_call": f"/api/v1/sessions/{session.pk}/roll-call",
             "opens_at": timezone.localtime(selectors.check_in_opens(session)),
         }
@@ -243,20 +244,13 @@ class SubstituteAction(SessionActionPage):
         if request.POST.get("remove"):
             substitutes.substitute_remove(actor=request.user, session=obj, now=now)
             return _("The class's own teacher runs this session again."), None
-        teacher = TeacherProfile.objects.filter(pk=_int(request.POST.get("teacher"))).first()
+        teacher = TeacherProfile.objects.filter(pk=parse_id(request.POST.get("teacher") or "") or 0).first()
         if teacher is None:
             raise KehouError(_("Choose a teacher."))
         substitutes.substitute_name(
             actor=request.user, session=obj, teacher=teacher, reason=request.POST.get("reason", ""), now=now
         )
         return _("%(name)s will run this session.") % {"name": teacher.user.full_name}, None
-
-
-def _int(text: str | None) -> int:
-    try:
-        return int(text or "")
-    except ValueError:
-        return 0
 
 
 class FlaggedCheckInPage(ScopedListPage):
@@ -375,7 +369,7 @@ class ParentLeavePage(ScopedPage):
         scope = self.scope
         now = clock.now()
         today = timezone.localdate(now)
-        pupils = list(Pupil.objects.filter(pk__in=scope.pupil_ids).order_by("name"))
+        pupils = list(scope.filter(Pupil.objects.filter(pk__in=scope.pupil_ids)).order_by("name"))
         sessions = [
             s
             for s in selectors.sessions_with_state()
@@ -406,12 +400,12 @@ class ParentLeavePage(ScopedPage):
 
         p = request.POST
         try:
-            pupil = Pupil.objects.filter(pk=_int(p.get("pupil"))).first()
+            pupil = Pupil.objects.filter(pk=parse_id(p.get("pupil") or "") or 0).first()
             if pupil is None:
                 raise KehouError(_("Choose a child."))
             session = None
             if p.get("session"):
-                session = selectors.sessions_with_state().filter(pk=_int(p.get("session"))).first()
+                session = selectors.sessions_with_state().filter(pk=parse_id(p.get("session") or "") or 0).first()
                 if session is None:
                     raise KehouError(_("Choose a session."))
             leave.leave_request(
