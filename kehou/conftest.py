@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from kehou.orgs.models import School
 from kehou.people.models import Pupil, Role, User
 from kehou.testing import factories as f
+from kehou.testing.asgi import sqlite_threads  # noqa: F401 (a fixture)
 
 PASSWORD = "Kehou!2026"
 

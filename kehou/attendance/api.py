@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock
-from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, ScopedObjectView, parsed
+from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, ScopedObjectView, parsed, query_int
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError, NotFound
 from kehou.core.scope import Scope
@@ -22,10 +22,13 @@ from kehou.enrolment.models import ClassSession
 from kehou.people.models import Pupil, TeacherProfile
 
 from . import selectors
-from .models import CheckIn, LeaveRequest
+from .models import COMMENT_TAGS, CheckIn, LeaveRequest
 from .serializers import (
     CheckInBody,
     CheckInResult,
+    CommentBody,
+    CommentSerializer,
+    CommentTagSerializer,
     DecideBody,
     FlaggedCheckInSerializer,
     LeaveBody,
@@ -38,7 +41,7 @@ from .serializers import (
     SubstituteBody,
     TeacherSessionSerializer,
 )
-from .services import checkin, leave, rollcall, substitutes
+from .services import checkin, comments, leave, rollcall, substitutes
 
 
 def _day(text: str | None) -> date:
@@ -343,3 +346,64 @@ class LeaveWithdrawView(ActionView):
 
     def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
         return LeaveSerializer(leave.leave_withdraw(actor=actor, leave=obj, now=now)).data
+
+
+# --- comments -----------------------------------------------------------------------------------------------------
+class SessionCommentsView(SessionView):
+    http_method_names = ["get", "post", "options"]  # type: ignore[misc]
+
+    @extend_schema(
+        summary="The comments written on this session's pupils (those the caller may see)",
+        responses={200: CommentSerializer(many=True), 404: NOT_FOUND},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        rows = selectors.comments(scope=self.scope).filter(session=session)
+        return Response(CommentSerializer(rows, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="The teacher who runs the session comments on a pupil; the pupil's guardians get it live",
+        request=CommentBody,
+        responses={201: CommentSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        values = self.parsed(CommentBody)
+        row = comments.comment_add(
+            actor=request.user,
+            session=session,
+            pupil_id=values["pupil"],
+            text=values["text"],
+            tags=values.get("tags") or [],
+            now=clock.now(),
+        )
+        row = selectors.comments(scope=self.scope).get(pk=row.pk)
+        return Response(CommentSerializer(row, context={"request": request}).data, status=201)
+
+
+@extend_schema(
+    summary="Comments in the caller's scope, newest first (a guardian: on their own children)",
+    parameters=[OpenApiParameter("pupil", int), OpenApiParameter("session", int)],
+)
+class CommentListView(ScopedListAPIView):
+    serializer_class = CommentSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        qs = selectors.comments(scope=None)
+        for name in ("pupil", "session"):
+            pk = query_int(self.request, name)
+            if pk is not None:
+                qs = qs.filter(**{f"{name}_id": pk})
+        return qs
+
+
+@extend_schema(summary="The preset tags a comment may carry", responses={200: CommentTagSerializer(many=True)})
+class CommentTagListView(ScopedListAPIView):
+    serializer_class = CommentTagSerializer
+    pagination_class = None
+    dangerously_unscoped = True  # a list of labels, the same for everyone signed in
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        zh = getattr(request, "LANGUAGE_CODE", "zh-hans").startswith("zh")
+        data = [{"code": c, "label": zh_label if zh else en} for c, (zh_label, en) in COMMENT_TAGS.items()]
+        return Response(CommentTagSerializer(data, many=True).data)

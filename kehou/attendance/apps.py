@@ -18,6 +18,12 @@ class AttendanceConfig(AppConfig):
         extend_scope("enrolment.classsession", ScopeSpec(teacher="substitute__teacher"))
         extend_scope("attendance.rollcall", ScopeSpec(teacher="session__substitute__teacher"))
         extend_scope("attendance.rollcallrow", ScopeSpec(teacher="roll_call__session__substitute__teacher"))
+        extend_scope("attendance.comment", ScopeSpec(teacher="session__substitute__teacher"))
+
+        # Who may follow a session's live roll call (``?topic=session:<id>`` on the event stream): who sees it.
+        from kehou.notify.events import register_topic
+
+        register_topic("session", _may_follow_session)
 
         schedule.register("attendance.close_roll_calls", every=60, task="kehou.attendance.tasks.close_roll_calls")
         schedule.register("attendance.purge_coordinates", every=3600, task="kehou.attendance.tasks.purge_coordinates")
@@ -27,3 +33,15 @@ def _install_statuses(**kwargs: object) -> None:
     from .models import ensure_builtin_statuses
 
     ensure_builtin_statuses()
+
+
+def _may_follow_session(user_id: int, session_id: int) -> bool:
+    from django.contrib.auth import get_user_model
+
+    from kehou.core.scope import scope_for
+    from kehou.enrolment.models import ClassSession
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    return bool(scope_for(user).filter(ClassSession.objects.filter(pk=session_id)).exists())

@@ -327,3 +327,49 @@ def ensure_builtin_statuses() -> int:
         )
         made += created
     return made
+
+
+# Preset tags a teacher may add to a comment: encouraging words about the child alone, never a comparison.
+COMMENT_TAGS: dict[str, tuple[str, str]] = {
+    "attentive": ("专注认真", "Attentive"),
+    "speaks_up": ("积极发言", "Speaks up"),
+    "cooperative": ("乐于合作", "Works well with others"),
+    "improving": ("进步明显", "Clearly improving"),
+    "creative": ("富有创意", "Creative"),
+    "helpful": ("乐于助人", "Helps others"),
+    "needs_encouragement": ("需要鼓励", "Needs encouragement"),
+}
+
+
+class Comment(models.Model):
+    """A teacher's comment (点评) on one pupil for one session. Only the pupil's guardians (and the school and the
+    bureaus, who see the session) read it; it is pushed to the guardians live."""
+
+    session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="comments")
+    pupil = models.ForeignKey("people.Pupil", on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(_("comment"), max_length=2000)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
+        district=SESSION_SCOPE.district,
+        school=SESSION_SCOPE.school,
+        teacher=SESSION_SCOPE.teacher,
+        pupil="pupil",
+        operator=SESSION_SCOPE.operator,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["pupil", "-created_at"]), models.Index(fields=["session", "pupil"])]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="comment_text_given")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.pupil_id}"
+
+    def tag_labels(self, lang: str = "zh-hans") -> list[str]:
+        i = 0 if lang.startswith("zh") else 1
+        return [COMMENT_TAGS[t][i] for t in self.tags if t in COMMENT_TAGS]

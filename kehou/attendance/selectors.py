@@ -14,7 +14,7 @@ from kehou.enrolment.models import ClassSession
 from kehou.people.models import TeacherProfile
 from kehou.people.selectors import shown_pupil_name
 
-from .models import AttendanceStatus, CheckIn, RollCall, RollCallRow, SessionSubstitute
+from .models import AttendanceStatus, CheckIn, Comment, RollCall, RollCallRow, SessionSubstitute
 from .services.common import check_in_opens, runner_id, session_bounds
 
 
@@ -198,3 +198,10 @@ def session_card(session: ClassSession, *, now: datetime, teacher_id: int | None
         "roll_call": counts,
         "expected_pupils": cls.taken if roll_call is None else roll_call.expected,
     }
+
+
+def comments(*, scope: Scope | None) -> QuerySet[Comment]:
+    """Comments, newest first, with what a list shows; narrowed to ``scope`` when given (the API base narrows
+    again)."""
+    qs = Comment.objects.select_related("session__course_class", "pupil", "author").order_by("-created_at", "-pk")
+    return scope.filter(qs) if scope is not None else qs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kehou.core.serializers import StrictSerializer
+from kehou.core.serializers import StrictIntegerField, StrictSerializer
 
 from .models import SESSION_STATES, CheckIn
 
@@ -163,3 +164,53 @@ class LeaveSerializer(serializers.Serializer[Any]):
 class LeaveDecideBody(StrictSerializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+
+class CommentBody(StrictSerializer):
+    pupil = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+    text = serializers.CharField(
+        allow_blank=True, max_length=20000, help_text="at most `KEHOU_ATTENDANCE.COMMENT_MAX_CHARS` characters (500)"
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=20,
+        help_text="preset tags (`GET /api/v1/comment-tags/`), at most five",
+    )
+
+
+class CommentPupil(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CommentSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    session = serializers.IntegerField(source="session_id")
+    course_class = serializers.CharField(source="session.course_class.name")
+    date = serializers.DateField(source="session.date")
+    pupil = serializers.SerializerMethodField()
+    text = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    teacher = serializers.CharField(source="author.full_name")
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(CommentPupil)
+    def get_pupil(self, obj: Any) -> dict[str, Any]:
+        """The name as the viewer may see it (masked for bureaus and operators)."""
+        from kehou.core.scope import scope_for
+        from kehou.people.selectors import shown_pupil_name
+
+        request = self.context.get("request")
+        scope = scope_for(request.user) if request is not None else None
+        name = (
+            shown_pupil_name(scope=scope, pupil=obj.pupil, teacher_id=obj.session.course_class.teacher_id)
+            if scope is not None
+            else obj.pupil.name
+        )
+        return {"id": obj.pupil_id, "name": name}
+
+
+class CommentTagSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]

@@ -19,3 +19,11 @@ def close_roll_calls() -> dict[str, int]:
 def purge_coordinates() -> dict[str, int]:
     """Raw check-in coordinates past their retention period are emptied."""
     return {"coordinates_purged": coordinates_purge(now=clock.now())}
+
+
+@job()
+def notify_absences(session_id: int) -> int:
+    """The guardians of pupils marked absent without leave on this session's sheet are told (once each)."""
+    from .services.notices import absences_notify
+
+    return absences_notify(session_id=session_id, now=clock.now())

@@ -232,6 +232,9 @@ class ErrorCode(StrEnum):
     REFUND_DECIDED = "refund_decided", 409, "payments", "deciding a refund twice"
     REFUND_EXCEEDS_PAID = "refund_exceeds_paid", 409, "payments", "a refund that would exceed what is left (concurrent requests)"
     WECHAT_PAYER_UNKNOWN = "wechat_payer_unknown", 400, "payments", "WeChat Pay needs to be opened inside WeChat or from a phone browser."
+    # notify
+    EVENT_ID_INVALID = "event_id_invalid", 400, "notify", "a `Last-Event-ID` (or `last_event_id`) that is not an event number this stream gave"
+    TOPIC_INVALID = "topic_invalid", 400, "notify", "a `topic` of the event stream that is not `<kind>:<id>` of a known kind, or more than five of them"
     # attendance
     ACCURACY_INVALID = "accuracy_invalid", 400, "attendance", "a check-in whose accuracy is not a number above 0 and at most `KEHOU_ATTENDANCE.MAX_ACCURACY_M` metres"
     ALREADY_CHECKED_IN = "already_checked_in", 409, "attendance", "checking in twice for one session"
@@ -249,6 +252,7 @@ class ErrorCode(StrEnum):
     ROLL_CALL_CLOSED = "roll_call_closed", 409, "attendance", "marking a roll call after it closed (`KEHOU_ATTENDANCE.ROLL_CALL_CLOSE_MINUTES` after the session)"
     ROLL_CALL_NOT_OPEN = "roll_call_not_open", 409, "attendance", "taking the roll before the check-in window opens, or for a session of a cancelled class"
     STATUS_UNKNOWN = "status_unknown", 400, "attendance", "a roll-call mark with a status code that is not an active status (or `unmarked`, which nobody marks)"
+    COMMENT_INVALID = "comment_invalid", 400, "attendance", "a comment that is empty, longer than `KEHOU_ATTENDANCE.COMMENT_MAX_CHARS` characters, or with a tag that is not one of the presets"
     SUBSTITUTE_INVALID = "substitute_invalid", 400, "attendance", "naming as substitute a teacher who does not teach at the school, or the class's own teacher"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."

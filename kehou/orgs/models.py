@@ -51,6 +51,10 @@ class School(models.Model):
         WGS84 = "wgs84", _("WGS-84 (GPS, phones)")
         GCJ02 = "gcj02", _("GCJ-02 (Chinese maps)")
 
+    class LeaveApprover(models.TextChoices):
+        TEACHER = "teacher", _("The class's teacher or the school")
+        SCHOOL = "school", _("The school only")
+
     class Stage(models.TextChoices):
         PRIMARY = "primary", _("Primary school")
         JUNIOR = "junior", _("Junior high school")
@@ -88,6 +92,14 @@ class School(models.Model):
         _("check-in radius (m)"), default=300, validators=[MinValueValidator(20), MaxValueValidator(5000)]
     )
     joined_at = models.DateTimeField(_("joined the platform at"), null=True, blank=True)
+    phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    leave_approver = models.CharField(
+        _("who decides leave for one session"),
+        max_length=8,
+        choices=LeaveApprover.choices,
+        default=LeaveApprover.TEACHER,
+        help_text=_("The school's administrators always may; with “the class's teacher” the teacher may too."),
+    )
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.via_school("", teacher="teachers", pupil="pupils")
 

@@ -193,7 +193,28 @@ KEHOU_ATTENDANCE = {
     "MAKEUPS_PER_MONTH": int(os.environ.get("KEHOU_CHECKIN_MAKEUPS_PER_MONTH", "3")),
     "COORDINATE_RETENTION_DAYS": int(os.environ.get("KEHOU_CHECKIN_COORDINATE_RETENTION_DAYS", "30")),
     "ROLL_CALL_CLOSE_MINUTES": int(os.environ.get("KEHOU_ROLL_CALL_CLOSE_MINUTES", "120")),
+    "COMMENT_MAX_CHARS": int(os.environ.get("KEHOU_COMMENT_MAX_CHARS", "500")),
 }
+
+# The live event channel (kehou.notify.events): a stream sends a heartbeat comment after HEARTBEAT_SECONDS of
+# silence, tells the browser to reconnect after RETRY_MS, and replays at most REPLAY_MAX events per read; each server
+# process polls the event table every POLL_SECONDS for events written by other processes (Redis wakes streams at once
+# when REDIS_URL is set). Events are kept RETENTION_DAYS days for streams that resume with Last-Event-ID.
+KEHOU_EVENTS = {
+    "HEARTBEAT_SECONDS": float(os.environ.get("KEHOU_EVENTS_HEARTBEAT_SECONDS", "15")),
+    "RETRY_MS": int(os.environ.get("KEHOU_EVENTS_RETRY_MS", "3000")),
+    "REPLAY_MAX": int(os.environ.get("KEHOU_EVENTS_REPLAY_MAX", "200")),
+    "POLL_SECONDS": float(os.environ.get("KEHOU_EVENTS_POLL_SECONDS", "1")),
+    "RETENTION_DAYS": int(os.environ.get("KEHOU_EVENTS_RETENTION_DAYS", "7")),
+}
+# What people are told (kehou.notify): an important notice (an absence without leave) still unread after
+# SMS_AFTER_MINUTES goes out by SMS; the comments of one session reach a guardian's phone as one push, sent
+# COMMENT_PUSH_DELAY_SECONDS after the first (the later ones join it). The app-push adapter is KEHOU_PUSH_BACKEND.
+KEHOU_NOTIFY = {
+    "SMS_AFTER_MINUTES": int(os.environ.get("KEHOU_NOTIFY_SMS_AFTER_MINUTES", "30")),
+    "COMMENT_PUSH_DELAY_SECONDS": int(os.environ.get("KEHOU_NOTIFY_COMMENT_PUSH_DELAY_SECONDS", "60")),
+}
+KEHOU_PUSH_BACKEND = os.environ.get("KEHOU_PUSH_BACKEND", "kehou.notify.push.LogPushBackend")
 
 # --- Request limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))

@@ -9,3 +9,4 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 KEHOU_SMS_BACKEND = "kehou.notify.sms.MemorySmsBackend"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory
+KEHOU_PUSH_BACKEND = "kehou.notify.push.MemoryPushBackend"

@@ -17,6 +17,7 @@ from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError
 from kehou.enrolment.models import ClassSession
+from kehou.notify import events
 from kehou.people.models import TeacherProfile
 
 from .. import geo
@@ -109,6 +110,16 @@ def check_in(
                 now=now,
                 school_id=school.pk,
                 district_id=school.district_id,
+            )
+            events.broadcast(
+                f"session:{session.pk}",
+                {
+                    "kind": "check_in",
+                    "session": session.pk,
+                    "outcome": outcome,
+                    "timing": timing,
+                    "at": now.isoformat(),
+                },
             )
     except IntegrityError:
         raise Conflict(_("This session is already checked in."), code=ErrorCode.ALREADY_CHECKED_IN) from None

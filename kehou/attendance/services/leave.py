@@ -79,12 +79,13 @@ def leave_request(
 
 
 def _may_decide(actor: Any, leave: LeaveRequest) -> None:
-    """The school's administrators; for one session, also the teacher who runs its class."""
+    """The school's administrators; for one session, also the teacher who runs its class, unless the school decides
+    all leave itself (``School.leave_approver``)."""
     school = leave.pupil.school
     scope = scope_for(actor)
     if permissions.administers(scope, school.pk):
         return
-    if leave.session_id is not None:
+    if leave.session_id is not None and school.leave_approver == school.LeaveApprover.TEACHER:
         profile = TeacherProfile.objects.filter(user_id=getattr(actor, "pk", 0) or 0).first()
         if profile is not None and leave.session is not None and leave.session.course_class.teacher_id == profile.pk:
             return

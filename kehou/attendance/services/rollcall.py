@@ -20,8 +20,10 @@ from kehou.core import audit, permissions
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, KehouError
+from kehou.core.jobs import enqueue
 from kehou.core.scope import scope_for
 from kehou.enrolment.models import ClassSession, Enrolment
+from kehou.notify import events
 from kehou.people.models import TeacherProfile
 
 from ..models import UNMARKED, AttendanceStatus, LeaveRequest, RollCall, RollCallRow
@@ -62,6 +64,11 @@ def recount(roll_call: RollCall, *, now: datetime) -> RollCall:
     for g, n in counts.items():
         setattr(roll_call, g, n)
     roll_call.updated_at = now
+    # whoever has the session open (the teacher's other device, the school, the operator) sees the counts change
+    events.broadcast(
+        f"session:{roll_call.session_id}",
+        {"kind": "roll_call", "session": roll_call.session_id, **roll_call.counts(), "at": now.isoformat()},
+    )
     return roll_call
 
 
@@ -167,6 +174,8 @@ def roll_call_mark(*, actor: Any, session: ClassSession, marks: list[dict[str, A
             RollCallRow.objects.filter(roll_call=roll_call, pupil_id__in=pupil_ids).update(
                 status_id=code, source=source, marked_by=actor, marked_at=now
             )
+        if any(statuses[c].group == AttendanceStatus.Group.ABSENT for c in by_status):
+            enqueue("kehou.attendance.tasks.notify_absences", session_id=session.pk)
         if source == RollCallRow.Source.SCHOOL and wanted:
             school = session.course_class.school
             audit.record(
