@@ -22,13 +22,14 @@ from kehou.core.errors import KehouError
 from kehou.core.pages import ActionPage, ScopedListPage, ScopedPage, cells, exporting, local, post_button
 from kehou.core.permissions import administers
 from kehou.core.scope import Scope
+from kehou.notify.services import mark_read_kind
 from kehou.people.models import Pupil, TeacherProfile
 from kehou.people.selectors import shown_pupil_name
 
 from . import selectors
-from .models import CheckIn, LeaveRequest
-from .services import checkin, leave, rollcall, substitutes
-from .services.common import roll_call_closes, runner_id
+from .models import COMMENT_TAGS, CheckIn, LeaveRequest
+from .services import checkin, comments, leave, rollcall, substitutes
+from .services.common import roll_call_closes, rules, runner_id
 
 STATE_LABELS = {
     "upcoming": gettext_lazy("Upcoming"),
@@ -160,6 +161,11 @@ class SessionPage(ScopedPage):
             ),
             "substitute": selectors.substitute_of(session),
             "api_roll_call": f"/api/v1/sessions/{session.pk}/roll-call",
+            "comments": list(selectors.comments(scope=self.scope).filter(session=session)[:200]),
+            "may_comment": runs_it and may_mark,
+            "comment_tags": [(c, labels[0 if lang.startswith("zh") else 1]) for c, labels in COMMENT_TAGS.items()],
+            "comment_max": int(rules()["COMMENT_MAX_CHARS"]),
+            "comment_pupil": parse_id(request.GET.get("pupil", "")),
             "opens_at": timezone.localtime(selectors.check_in_opens(session)),
         }
 
@@ -236,6 +242,42 @@ class RollCallAction(SessionActionPage):
             % sheet.counts(),
             reverse("portal:session", args=[obj.pk]),
         )
+
+
+class CommentAction(SessionActionPage):
+    """The teacher's comment on one pupil (the guardians receive it at once)."""
+
+    def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
+        pupil_id = parse_id(request.POST.get("pupil") or "")
+        if pupil_id is None:
+            raise KehouError(_("Choose a pupil."))
+        row = comments.comment_add(
+            actor=request.user,
+            session=obj,
+            pupil_id=pupil_id,
+            text=request.POST.get("text", ""),
+            tags=request.POST.getlist("tags"),
+            now=clock.now(),
+        )
+        return (
+            _("Comment on %(name)s sent to the guardians.") % {"name": row.pupil.name},
+            reverse("portal:session", args=[obj.pk]) + "#comments",
+        )
+
+
+class ParentCommentsPage(ScopedPage):
+    """What the teachers said about a guardian's children, newest first; new ones appear as they are written."""
+
+    title = gettext_lazy("Teachers' comments")
+    template_name = "attendance/parent_comments.html"
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return selectors.comments(scope=None).filter(pupil_id__in=scope.pupil_ids)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        rows = list(self.get_queryset()[:100])
+        read = mark_read_kind(user=request.user, kind="comment", now=clock.now())
+        return render(request, self.template_name, self.base_context() | {"comments": rows, "marked_read": read})
 
 
 class SubstituteAction(SessionActionPage):

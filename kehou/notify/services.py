@@ -127,3 +127,8 @@ def mark_read(*, user: Any, ids: list[int] | None, now: datetime) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=now)
+
+
+def mark_read_kind(*, user: Any, kind: str, now: datetime) -> int:
+    """A page that shows what these notifications told (the comments page) marks them read."""
+    return Notification.objects.filter(user=user, kind=kind, read_at__isnull=True).update(read_at=now)

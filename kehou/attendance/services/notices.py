@@ -32,7 +32,8 @@ def absences_notify(*, session_id: int, now: datetime) -> int:
         told += notify(
             user_ids=list(pupil.guardians.values_list("user_id", flat=True)),
             kind="absent",
-            title=_("%(name)s was not at %(course)s today") % {"name": pupil.name, "course": session.course_class.name},
+            title=_("%(name)s was not at %(course)s (%(date)s)")
+            % {"name": pupil.name, "course": session.course_class.name, "date": f"{session.date:%m-%d}"},
             body=_("%(date)s %(start)s–%(end)s at %(school)s, without leave. Questions: %(phone)s.")
             % {
                 "date": f"{session.date:%m-%d}",

@@ -197,3 +197,31 @@ def test_comment_tags_are_listed(city: City) -> None:
     tags = Committing(city.users["teacher"]).get("/api/v1/comment-tags/").json()
     assert {"code": "attentive", "label": "专注认真"} in tags
     assert not any("排名" in t["label"] or "rank" in t["code"] for t in tags)
+
+
+def test_the_session_page_comments_and_the_guardians_page_lists_them(city: City, lesson: Any) -> None:
+    from kehou.conftest import page_as
+
+    session, pupils, guardians = lesson
+    teacher = page_as(city.users["teacher"])
+    page = teacher.get(f"/sessions/{session.pk}/?pupil={pupils[1].pk}").content.decode()
+    assert "data-comment-form" in page and f'<option value="{pupils[1].pk}" selected>' in page
+    assert 'data-live-topics="session:' in page  # the counts follow the session live
+    sent = teacher.post(
+        f"/sessions/{session.pk}/comments", {"pupil": pupils[1].pk, "text": "画得很用心", "tags": ["creative"]}
+    )
+    assert sent.status_code == 302 and sent["Location"].endswith("#comments")
+    assert "画得很用心" in teacher.get(f"/sessions/{session.pk}/").content.decode()
+    refused = teacher.post(f"/sessions/{session.pk}/comments", {"pupil": pupils[1].pk, "text": ""})
+    assert refused.status_code in (302, 400) and Comment.objects.count() == 1
+    school_page = page_as(city.users["school_admin"]).get(f"/sessions/{session.pk}/").content.decode()
+    assert "画得很用心" in school_page and "data-comment-form" not in school_page
+    assert page_as(city.users["school_admin"]).post(
+        f"/sessions/{session.pk}/comments", {"pupil": pupils[1].pk, "text": "x"}
+    ).status_code in (302, 403)
+    assert Comment.objects.count() == 1
+    mine = page_as(guardians[1]).get("/parent/comments/").content.decode()
+    assert "画得很用心" in mine and "富有创意" in mine and "data-comment-list" in mine
+    assert Notification.objects.get(user=guardians[1], kind="comment").read_at is not None  # seen on the page
+    theirs = page_as(guardians[0]).get("/parent/comments/").content.decode()
+    assert "画得很用心" not in theirs

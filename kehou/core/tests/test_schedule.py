@@ -26,6 +26,8 @@ JOBS = {
     "enrolment.expire_holds": "kehou.enrolment.tasks.expire_holds",
     "enrolment.remind_holds": "kehou.enrolment.tasks.remind_holds",
     "enrolment.draw_lotteries": "kehou.enrolment.tasks.draw_lotteries",
+    "notify.sms_for_unread": "kehou.notify.tasks.sms_for_unread",
+    "notify.purge_events": "kehou.notify.tasks.purge_events",
     "payments.poll_payments": "kehou.payments.tasks.poll_payments",
     "payments.close_expired_orders": "kehou.payments.tasks.close_expired_orders",
     "payments.deliver_simulator_notifications": "kehou.payments.tasks.deliver_simulator_notifications",
@@ -69,7 +71,7 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
     assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 7
-    assert DBTaskResult.objects.count() == 17
+    assert DBTaskResult.objects.count() == 19
 
 
 @pytest.mark.django_db
@@ -115,6 +117,9 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "roll_calls_closed": 0,
         "check_ins_missed": 0,
         "coordinates_purged": 0,
+        "sms_sent": 0,
+        "sms_no_phone": 0,
+        "events_purged": 0,
     }
     assert not DBTaskResult.objects.exists()  # nothing went through a queue
 

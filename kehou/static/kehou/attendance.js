@@ -60,18 +60,40 @@
       });
       tally();
     });
-  } else if (counts) {
-    /* Someone watching (the school, the operator): the counts follow the sheet without a reload. */
-    var box = document.querySelector("[data-roll-call]");
-    var url = box && box.dataset.api;
-    if (url && window.fetch) {
-      setInterval(function () {
-        if (document.hidden) return;
-        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (data) { if (data) show(data); })
-          .catch(function () {});
-      }, 15000);
-    }
+  }
+  /* Everyone with the page open (the teacher's other device, the school, the operator): the counts and the
+     check-in follow the session live through the event channel (kehou/live.js), without a reload. */
+  if (counts) {
+    document.addEventListener("kehou:event", function (ev) {
+      var d = ev.detail || {};
+      if (d.kind === "roll_call" && !(sheet && sheet.dataset.dirty === "1")) show(d);
+      if (d.kind === "check_in") {
+        var box = document.querySelector("[data-check-in]");
+        if (box && !box.querySelector("[data-outcome]")) {
+          var zh2 = (document.documentElement.lang || "zh").indexOf("zh") === 0;
+          var words = { inside: ["在范围内", "Inside"], outside: ["超出范围", "Outside"], uncertain: ["无法确定", "Uncertain"] };
+          var p = document.createElement("p");
+          p.className = "ci-result";
+          p.dataset.outcome = d.outcome;
+          var w = words[d.outcome] || [d.outcome, d.outcome];
+          p.textContent = (zh2 ? "老师已签到：" : "The teacher checked in: ") + (zh2 ? w[0] : w[1]);
+          box.appendChild(p);
+        }
+      }
+    });
+  }
+  if (sheet) sheet.addEventListener("change", function () { sheet.dataset.dirty = "1"; });
+
+  /* The comment form: "Comment" beside a pupil picks that pupil and moves to the form. */
+  var commentForm = document.querySelector("[data-comment-form]");
+  if (commentForm) {
+    document.querySelectorAll("[data-comment-on]").forEach(function (link) {
+      link.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        commentForm.querySelector("[data-comment-pupil]").value = link.dataset.commentOn;
+        commentForm.scrollIntoView({ behavior: "smooth", block: "start" });
+        commentForm.querySelector("[data-comment-text]").focus();
+      });
+    });
   }
 })();
