@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from kehou.orgs.models import School
 from kehou.people.models import Pupil, Role, User
 from kehou.testing import factories as f
-from kehou.testing.asgi import sqlite_threads  # noqa: F401 (a fixture)
+from kehou.testing.asgi import asgi_live_server, sqlite_threads  # noqa: F401 (fixtures)
 
 PASSWORD = "Kehou!2026"
 

@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehou.core.scope import ScopeSpec
 from kehou.enrolment.models import ClassSession
@@ -348,7 +349,7 @@ class Comment(models.Model):
     session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="comments")
     pupil = models.ForeignKey("people.Pupil", on_delete=models.PROTECT, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.CharField(_("comment"), max_length=2000)
+    text = models.CharField(pgettext_lazy("a teacher's words on a pupil", "comment"), max_length=2000)
     tags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
 
@@ -362,8 +363,8 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("comment")
-        verbose_name_plural = _("comments")
+        verbose_name = pgettext_lazy("a teacher's words on a pupil", "comment")
+        verbose_name_plural = pgettext_lazy("a teacher's words on a pupil", "comments")
         indexes = [models.Index(fields=["pupil", "-created_at"]), models.Index(fields=["session", "pupil"])]
         constraints = [models.CheckConstraint(condition=~Q(text=""), name="comment_text_given")]
 

@@ -53,7 +53,7 @@ from .models import Event
 log = logging.getLogger("kehou.events")
 
 PATH = "/api/v1/events/"
-REDIS_CHANNEL = "kehou:events"
+REDIS_CHANNEL = "kehou:events"  # + ":<database number>": pub/sub ignores the number, deployments sharing a Redis don't
 MAX_TOPICS = 5
 TOPIC_RE = re.compile(r"^([a-z_]{1,20}):([1-9][0-9]{0,17})$")
 POLL_LOOKBACK = 200  # event rows the poll looks back over for transactions that committed out of row order
@@ -119,6 +119,12 @@ def announce(user_ids: list[int]) -> None:
     _redis_publish({"u": user_ids})
 
 
+def redis_channel(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return f"{REDIS_CHANNEL}:{urlparse(url).path.strip('/') or '0'}"
+
+
 @cache
 def _redis_client(url: str) -> Any:
     import redis
@@ -131,7 +137,7 @@ def _redis_publish(message: dict[str, Any]) -> None:
     if not url:
         return
     try:
-        _redis_client(url).publish(REDIS_CHANNEL, json.dumps(message, ensure_ascii=False))
+        _redis_client(url).publish(redis_channel(url), json.dumps(message, ensure_ascii=False))
     except Exception:  # the hubs' poll delivers the events anyway, a moment later
         log.warning("Could not publish an event on Redis; the streams' poll will deliver it", exc_info=True)
 
@@ -165,6 +171,16 @@ def purge(*, now: datetime) -> int:
     return deleted
 
 
+def _reset_broken_connections() -> None:
+    """The stream's reads run on a few shared executor threads, each keeping its database connection open between
+    reads (no request cycle closes it); one that failed is closed so that the next read opens a fresh one."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and conn.errors_occurred and not conn.is_usable():
+            conn.close()
+
+
 def frame(seq: int | None, data: str) -> bytes:
     head = f"id: {seq}\n" if seq is not None else ""
     return f"{head}data: {data}\n\n".encode()
@@ -182,6 +198,7 @@ class StreamRequest:
     user_id: int
     after: int | None  # the number to resume after; None: from now
     topics: list[str]
+    now_at: int = 0  # the account's last number when the stream opened (where a stream "from now" starts)
 
 
 def parse_stream_params(
@@ -263,7 +280,9 @@ def open_stream(
     after, wanted = parse_stream_params(last_event_id, topics, query_last_event_id=query_last_event_id)
     user_id = authenticate(cookie, authorization)
     allowed_topics(user_id, wanted)
-    return StreamRequest(user_id=user_id, after=after, topics=wanted)
+    return StreamRequest(
+        user_id=user_id, after=after, topics=wanted, now_at=last_number(user_id) if after is None else 0
+    )
 
 
 # --- the hub ------------------------------------------------------------------------------------------------------
@@ -375,7 +394,7 @@ class Hub:
             try:
                 client = aredis.Redis.from_url(url)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(REDIS_CHANNEL)
+                await pubsub.subscribe(redis_channel(url))
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -408,7 +427,9 @@ async def event_frames(request: StreamRequest, stop: asyncio.Event) -> AsyncIter
         await hub.ready()
         yield f"retry: {int(conf['RETRY_MS'])}\n\n".encode()
         if request.after is None:
-            listener.cursor = await sync_to_async(last_number, thread_sensitive=False)(request.user_id)
+            # read before the listener was attached: a wake for anything after it is set and read below
+            listener.cursor = request.now_at
+            listener.wake.set()
             yield b": connected\n\n"
         else:
             listener.cursor = request.after
@@ -524,9 +545,7 @@ class EventStreamApp:
             try:
                 return open_stream(cookie, authorization, last[0], topics, last[1])
             finally:
-                from django.db import close_old_connections
-
-                close_old_connections()
+                _reset_broken_connections()
 
     @staticmethod
     async def _error(send: Send, err: StreamError, headers: dict[str, str], allow: bool = False) -> None:

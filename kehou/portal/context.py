@@ -28,7 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("My places"), reverse("portal:parent-places")))
         nav.append((_("Notifications"), reverse("portal:parent-notifications")))
         nav.append((_("Orders"), reverse("portal:parent-orders")))
-        nav.append((_("Comments"), reverse("portal:parent-comments")))
+        nav.append((_("Teachers' comments"), reverse("portal:parent-comments")))
         nav.append((_("Leave requests"), reverse("portal:parent-leave")))
     if scope.everything or scope.district_ids or scope.school_ids:
         nav.append((_("Course classes"), reverse("portal:classes")))

@@ -109,3 +109,33 @@ def sqlite_threads() -> Iterator[None]:
     connection_created.connect(_read_uncommitted)
     yield
     connection_created.disconnect(_read_uncommitted)
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db: None, sqlite_threads: None) -> Iterator[str]:
+    """The project's ASGI application under uvicorn, in a thread of this process, on a free loopback port (the
+    event stream needs the ASGI server; pytest-django's live server is WSGI). Yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from kehou.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the ASGI test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

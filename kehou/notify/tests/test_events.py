@@ -176,7 +176,7 @@ def test_redis_wakes_the_stream_of_another_process() -> None:
                 data={"kind": "comment", "text": "经Redis"},
                 created_at=clock.now(),
             )
-        redis.Redis.from_url(url).publish(events.REDIS_CHANNEL, json.dumps({"u": [parent.pk]}))
+        redis.Redis.from_url(url).publish(events.redis_channel(url), json.dumps({"u": [parent.pk]}))
 
     async def go() -> None:
         with override_settings(KEHOU_EVENTS={**events.rules(), "POLL_SECONDS": 3600}, REDIS_URL=url):
