@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush
+.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush bench-push
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -69,6 +69,9 @@ bench-roster: venv-dev
 # The selection rush over HTTP against the real server, beside the raw-SQL ceiling (see docs/performance.md).
 bench-rush: venv-dev
 	$(BIN)/python bench/rush.py $(ARGS)
+
+bench-push: venv-dev
+	$(BIN)/python bench/push.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*

@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("parent/leave/", views.ParentLeavePage.as_view(), name="parent-leave"),
     path("parent/comments/", views.ParentCommentsPage.as_view(), name="parent-comments"),
     path("leave-requests/", views.LeaveListPage.as_view(), name="leave-requests"),
+    path("schools/<int:pk>/leave-approver", views.LeaveApproverAction.as_view(), name="leave-approver"),
     path("leave-requests/<int:pk>/decide", views.LeaveDecideAction.as_view(), name="leave-decide"),
     path("leave-requests/<int:pk>/withdraw", views.LeaveWithdrawAction.as_view(), name="leave-withdraw"),
     path("check-ins/", views.FlaggedCheckInPage.as_view(), name="check-ins"),

@@ -475,9 +475,19 @@ def _date(text: str | None) -> date | None:
 
 
 class LeaveListPage(ScopedListPage):
-    """For the school: its pupils' leave requests, those awaiting a decision first."""
+    """For the school: its pupils' leave requests, those awaiting a decision first; and who decides leave for one
+    session at each school the caller administers."""
 
     title = gettext_lazy("Leave requests")
+    template_name = "attendance/leave_list.html"
+
+    def extra_context(self) -> dict[str, Any]:
+        from kehou.orgs.models import School
+
+        scope = self.scope
+        schools = [s for s in scope.filter(School.objects.order_by("name"))[:50] if administers(scope, s.pk)]
+        return {"approver_schools": schools, "approver_choices": School.LeaveApprover.choices}
+
     export_name = "leave-requests"
     search_placeholder = gettext_lazy("Pupil name")
 
@@ -570,3 +580,33 @@ class LeaveWithdrawAction(ActionPage):
     def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
         leave.leave_withdraw(actor=request.user, leave=obj, now=clock.now())
         return _("Leave request withdrawn."), None
+
+
+class LeaveApproverAction(ScopedPage):
+    """POST: the school's choice of who decides leave for one session."""
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        from kehou.orgs.models import School
+
+        return School.objects.all()
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from django.contrib import messages
+        from django.http import HttpResponseRedirect
+
+        school = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if school is None:
+            raise Http404
+        try:
+            leave.leave_approver_set(
+                actor=request.user, school=school, approver=request.POST.get("approver", ""), now=clock.now()
+            )
+        except KehouError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(school)s: %(who)s decide leave for one session.")
+                % {"school": school.name, "who": school.get_leave_approver_display()},
+            )
+        return HttpResponseRedirect(reverse("portal:leave-requests"))

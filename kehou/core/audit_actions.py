@@ -12,6 +12,7 @@ class AuditAction(models.TextChoices):
     CHECK_IN_MAKEUP_REQUEST = "attendance.makeup_request", _("Check-in: make-up asked")
     CHECK_IN_MAKEUP_APPROVED = "attendance.makeup_approved", _("Check-in: make-up approved")
     CHECK_IN_MAKEUP_REJECTED = "attendance.makeup_rejected", _("Check-in: make-up rejected")
+    LEAVE_APPROVER_SET = "attendance.leave_approver_set", _("School: who decides leave set")
     ROLL_CALL_CORRECTED = "attendance.roll_call_corrected", _("Roll call: corrected by the school")
     SUBSTITUTE_NAMED = "attendance.substitute_named", _("Session: substitute named")
     SUBSTITUTE_REMOVED = "attendance.substitute_removed", _("Session: substitute removed")

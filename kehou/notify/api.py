@@ -100,6 +100,7 @@ class EventStreamRenderer(BaseRenderer):
 )
 class EventStreamView(APIView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+    dangerously_unscoped = True  # reads only the caller's own events; a topic is checked by its owner's rule
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         from kehou.core.errors import error_body

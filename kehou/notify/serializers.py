@@ -14,7 +14,9 @@ class NotificationSerializer(serializers.Serializer[Any]):
     body = serializers.CharField()
     link = serializers.CharField()
     created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True, help_text="the read receipt: when the person read it")
+    important = serializers.BooleanField(help_text="wants a read receipt; sent by SMS when still unread in time")
+    count = serializers.IntegerField(help_text="how many occurrences it stands for (a session's comments are one)")
 
 
 class NotificationReadSerializer(StrictSerializer):

@@ -156,3 +156,35 @@ def leave_withdraw(*, actor: Any, leave: LeaveRequest, now: datetime) -> LeaveRe
         raise Conflict(_("Only a request still awaiting a decision can be withdrawn."), code=ErrorCode.LEAVE_DECIDED)
     leave.refresh_from_db()
     return leave
+
+
+def leave_approver_set(*, actor: Any, school: Any, approver: str, now: datetime) -> Any:
+    """The school says who decides leave for one session: the class's teacher or the school, or the school only
+    (its administrators always may)."""
+    from kehou.core import audit
+    from kehou.core.audit_actions import AuditAction
+    from kehou.orgs.models import School
+
+    if approver not in School.LeaveApprover.values:
+        raise KehouError(_("Choose who decides."), code=ErrorCode.INVALID_CHOICE, fields={"approver": approver[:20]})
+    scope = scope_for(actor)
+    if not permissions.administers(scope, school.pk):
+        if scope.may_see(school):
+            raise Forbidden(_("Only the school's administrators may change this."), code=ErrorCode.NOT_SCHOOL_ADMIN)
+        raise NotFound(_("Not found."))
+    with transaction.atomic():
+        before = School.objects.select_for_update().values_list("leave_approver", flat=True).get(pk=school.pk)
+        if before != approver:
+            School.objects.filter(pk=school.pk).update(leave_approver=approver)
+            audit.record(
+                actor=actor,
+                action=AuditAction.LEAVE_APPROVER_SET,
+                obj=school,
+                before={"leave_approver": before},
+                after={"leave_approver": approver},
+                now=now,
+                school_id=school.pk,
+                district_id=school.district_id,
+            )
+    school.leave_approver = approver
+    return school

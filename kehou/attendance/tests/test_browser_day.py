@@ -55,8 +55,8 @@ def session_now(city: City) -> Any:
 def test_teacher_checks_in_marks_and_comments_and_the_parent_sees_it_live(
     city: City,
     asgi_live_server: str,
-    page_factory: Any,
-    session_now: Any,  # noqa: F811 (the imported fixture)
+    page_factory: Any,  # noqa: F811 (the imported fixture)
+    session_now: Any,
 ) -> None:
     base = asgi_live_server
     session, pupils = session_now

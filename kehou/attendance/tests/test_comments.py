@@ -225,3 +225,22 @@ def test_the_session_page_comments_and_the_guardians_page_lists_them(city: City,
     assert Notification.objects.get(user=guardians[1], kind="comment").read_at is not None  # seen on the page
     theirs = page_as(guardians[0]).get("/parent/comments/").content.decode()
     assert "画得很用心" not in theirs
+
+
+def test_the_school_sets_who_decides_leave_on_its_page(city: City) -> None:
+    from kehou.conftest import page_as
+    from kehou.core.models import AuditEntry
+
+    page = page_as(city.users["school_admin"])
+    body = page.get("/leave-requests/").content.decode()
+    assert f'data-leave-approver="{city.a1.pk}"' in body and f'data-leave-approver="{city.b1.pk}"' not in body
+    assert page.post(f"/schools/{city.a1.pk}/leave-approver", {"approver": "school"}).status_code == 302
+    assert School.objects.get(pk=city.a1.pk).leave_approver == "school"
+    assert AuditEntry.objects.filter(action="attendance.leave_approver_set").count() == 1
+    page.post(f"/schools/{city.a1.pk}/leave-approver", {"approver": "nobody"})
+    assert School.objects.get(pk=city.a1.pk).leave_approver == "school"
+    # another school's, and a teacher's, attempts change nothing
+    assert page.post(f"/schools/{city.b1.pk}/leave-approver", {"approver": "school"}).status_code in (302, 404)
+    page_as(city.users["teacher"]).post(f"/schools/{city.a1.pk}/leave-approver", {"approver": "teacher"})
+    assert School.objects.get(pk=city.b1.pk).leave_approver == "teacher"
+    assert School.objects.get(pk=city.a1.pk).leave_approver == "school"

@@ -36,7 +36,7 @@ def test_the_school_s_class_list_shows_the_seats_as_narrow_figures_and_folds_the
     # The seat figures follow the class and its times, as right-aligned figures; no term, kind or school column
     # for a school (the term is a filter, the kind a tag)
     assert headers(text) == ["Course class", "Grades · teacher", "When and where", *SEAT_HEADERS, "Fee"]
-    assert 'class="list seats"' in text and '<body class=" wide">' in text
+    assert 'class="list seats"' in text and '<body class=" wide"' in text
     chess = row_of(text, "围棋")
     figures = re.findall(r'<td class="num[^"]*">([^<]*)</td>', chess)
     # capacity 1, taken 1 (held), confirmed 0, one waiting, no application, no seat left; the fee
