@@ -421,6 +421,10 @@ async def event_frames(request: StreamRequest, stop: asyncio.Event) -> AsyncIter
     heartbeat comment when nothing happened for ``HEARTBEAT_SECONDS``. Ends when ``stop`` is set."""
     conf = rules()
     heartbeat, batch = float(conf["HEARTBEAT_SECONDS"]), int(conf["REPLAY_MAX"])
+    # A stream ends after MAX_SECONDS and the client reconnects (resuming after its last event): the credentials are
+    # checked again, so a logged-out session or a revoked token stops receiving within that time.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + float(conf["MAX_SECONDS"])
     listener = Listener(user_id=request.user_id, topics=request.topics)
     hub.attach(listener)
     try:
@@ -434,7 +438,7 @@ async def event_frames(request: StreamRequest, stop: asyncio.Event) -> AsyncIter
         else:
             listener.cursor = request.after
             listener.wake.set()
-        while not stop.is_set():
+        while not stop.is_set() and loop.time() < deadline:
             if listener.wake.is_set():
                 listener.wake.clear()
                 while listener.topic_items:
@@ -452,10 +456,11 @@ async def event_frames(request: StreamRequest, stop: asyncio.Event) -> AsyncIter
                 continue
             waker = asyncio.ensure_future(listener.wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            done, pending = await asyncio.wait({waker, stopper}, timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED)
+            wait = max(0.0, min(heartbeat, deadline - loop.time()))
+            done, pending = await asyncio.wait({waker, stopper}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for p in pending:
                 p.cancel()
-            if not done:
+            if not done and loop.time() < deadline:
                 yield b": heartbeat\n\n"
     finally:
         hub.detach(listener)

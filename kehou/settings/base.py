@@ -207,6 +207,8 @@ KEHOU_EVENTS = {
     "REPLAY_MAX": int(os.environ.get("KEHOU_EVENTS_REPLAY_MAX", "200")),
     "POLL_SECONDS": float(os.environ.get("KEHOU_EVENTS_POLL_SECONDS", "1")),
     "RETENTION_DAYS": int(os.environ.get("KEHOU_EVENTS_RETENTION_DAYS", "7")),
+    # a stream ends after this and the client reconnects, so its credentials are checked again
+    "MAX_SECONDS": float(os.environ.get("KEHOU_EVENTS_MAX_SECONDS", "1800")),
 }
 # What people are told (kehou.notify): an important notice (an absence without leave) still unread after
 # SMS_AFTER_MINUTES goes out by SMS; the comments of one session reach a guardian's phone as one push, sent

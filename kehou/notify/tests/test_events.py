@@ -219,3 +219,22 @@ def test_purge_keeps_recent_events_and_the_numbers() -> None:
     assert list(Event.objects.values_list("seq", flat=True)) == [2]
     _publish(parent.pk, "再")
     assert EventSeq.objects.get(user=parent).seq == 3
+
+
+def test_a_stream_ends_after_its_time_and_a_revoked_token_cannot_reconnect() -> None:
+    from kehou.people.models import ApiToken
+
+    parent = UserFactory()
+    issued = token_issue(user=parent, now=clock.now())
+
+    async def go() -> None:
+        with override_settings(KEHOU_EVENTS={**events.rules(), "MAX_SECONDS": 0.3}):
+            call = asgi.start(_app(), events.PATH, headers={"Authorization": f"Bearer {issued.raw}"})
+            await asyncio.wait_for(call.done.wait(), 5)  # ended by the server, not the client
+            assert call.status == 200 and ": connected" in call.text
+            await sync_to_async(ApiToken.objects.filter(pk=issued.token.pk).update)(revoked_at=clock.now())
+            again = asgi.start(_app(), events.PATH, headers={"Authorization": f"Bearer {issued.raw}"})
+            await asyncio.wait_for(again.done.wait(), 5)
+            assert again.status == 401 and json.loads(again.text)["error"]["code"] == "token_revoked"
+
+    asyncio.run(go())
