@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 
+from kehou.core import clock
 from kehou.core.jobs import enqueue
 
 from . import events
@@ -79,8 +80,11 @@ def notify(
             created.append(row)
         for n in created + changed:
             events.publish(user_ids=[n.user_id], kind="notification", data=_event_data(n), now=now)
-        for n in created:
-            enqueue("kehou.notify.tasks.push_notification", delay=push_delay, notification_id=n.pk)
+        # A push is news: what is told about a moment long past (a history replayed, a late import) stays in the
+        # notification centre and its live event, without waking phones.
+        if clock.now() - now <= timedelta(minutes=int(conf["PUSH_MAX_AGE_MINUTES"])):
+            for n in created:
+                enqueue("kehou.notify.tasks.push_notification", delay=push_delay, notification_id=n.pk)
     return len(created)
 
 

@@ -216,6 +216,8 @@ KEHOU_EVENTS = {
 KEHOU_NOTIFY = {
     "SMS_AFTER_MINUTES": int(os.environ.get("KEHOU_NOTIFY_SMS_AFTER_MINUTES", "30")),
     "COMMENT_PUSH_DELAY_SECONDS": int(os.environ.get("KEHOU_NOTIFY_COMMENT_PUSH_DELAY_SECONDS", "60")),
+    # something told about a moment longer ago than this (a replayed history) is not pushed to phones
+    "PUSH_MAX_AGE_MINUTES": int(os.environ.get("KEHOU_NOTIFY_PUSH_MAX_AGE_MINUTES", "60")),
 }
 KEHOU_PUSH_BACKEND = os.environ.get("KEHOU_PUSH_BACKEND", "kehou.notify.push.LogPushBackend")
 

@@ -244,3 +244,16 @@ def test_the_school_sets_who_decides_leave_on_its_page(city: City) -> None:
     page_as(city.users["teacher"]).post(f"/schools/{city.a1.pk}/leave-approver", {"approver": "teacher"})
     assert School.objects.get(pk=city.b1.pk).leave_approver == "teacher"
     assert School.objects.get(pk=city.a1.pk).leave_approver == "school"
+
+
+def test_what_is_told_about_the_past_is_not_pushed(city: City, lesson: Any) -> None:
+    from django.test import TestCase
+
+    from kehou.notify.services import notify
+
+    _session, _pupils, guardians = lesson  # the clock is 5 minutes into the session
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        notify(user_ids=[guardians[0].pk], kind="test", title="旧消息", now=start_of(_session, -60 * 24 * 3))
+        notify(user_ids=[guardians[1].pk], kind="test", title="新消息", now=start_of(_session, 4))
+    assert [p.title for p in MemoryPushBackend.outbox] == ["新消息"]
+    assert Notification.objects.filter(title="旧消息").exists()
