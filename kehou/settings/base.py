@@ -220,6 +220,11 @@ KEHOU_NOTIFY = {
     "PUSH_MAX_AGE_MINUTES": int(os.environ.get("KEHOU_NOTIFY_PUSH_MAX_AGE_MINUTES", "60")),
 }
 KEHOU_PUSH_BACKEND = os.environ.get("KEHOU_PUSH_BACKEND", "kehou.notify.push.LogPushBackend")
+# kehou.notify.push.JPushBackend (极光推送 REST v3): the app's key and master secret
+KEHOU_JPUSH_URL = os.environ.get("KEHOU_JPUSH_URL", "https://api.jpush.cn/v3/push")
+KEHOU_JPUSH_APP_KEY = os.environ.get("KEHOU_JPUSH_APP_KEY", "")
+KEHOU_JPUSH_MASTER_SECRET = os.environ.get("KEHOU_JPUSH_MASTER_SECRET", "")
+KEHOU_JPUSH_APNS_PRODUCTION = os.environ.get("KEHOU_JPUSH_APNS_PRODUCTION", "") == "1"
 
 # --- Request limits ----------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))

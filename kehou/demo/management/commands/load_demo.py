@@ -51,6 +51,7 @@ SUMMARY = {
     loader.ATTENDANCE: (
         ("sessions_held", "sessions held"),
         ("check_ins", "check-ins"),
+        ("comments", "comments"),
         ("leave_requests", "leave requests"),
     ),
     loader.PAYMENTS: (
@@ -126,7 +127,7 @@ class Command(BaseCommand):
                 loader.CATALOG: "the demo libraries and review",
                 loader.CLASSES: "the demo classes and selection",
                 loader.PAYMENTS: "the demo payments and refunds",
-                loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, leave)",
+                loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, comments, leave)",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):
