@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import _db  # noqa: E402
 from _http import Connection, HttpError  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -86,13 +87,8 @@ def pg_admin_url(database_url: str) -> tuple[str, str]:
 
 
 def pg_recreate(database_url: str, drop_only: bool = False) -> None:
-    import psycopg
-
     admin, name = pg_admin_url(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    _db.pg_recreate(admin, name, drop_only=drop_only)
 
 
 def seed(args: argparse.Namespace) -> World:

@@ -60,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import _db  # noqa: E402
 from _http import Connection, HttpError  # noqa: E402
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -132,12 +133,7 @@ def setup_env(args: argparse.Namespace, tmp: str) -> dict[str, str]:
 
 
 def pg_recreate(name: str, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    _db.pg_recreate(PG_ADMIN_URL, name, drop_only=drop_only)
 
 
 def seed(args: argparse.Namespace) -> World:
