@@ -89,3 +89,26 @@ class Connection:
         except ValueError:
             parsed = {"raw": data[:200].decode("utf-8", "replace")}
         return status, parsed
+
+
+async def wait_ready(port: int, token: str, proc: Any, timeout: float = 90, where: str = "") -> None:
+    """Until the server on ``port`` answers ``GET /api/v1/me/`` with 200 for ``token``; raises if its process
+    (``proc``, a ``subprocess.Popen``) exits first or the time runs out. ``where`` says where its log is."""
+    import time
+
+    hint = f"; see {where}" if where else ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited while starting{hint}")
+        conn = Connection("127.0.0.1", port)
+        try:
+            status, _ = await conn.request("GET", "/api/v1/me/", headers={"Authorization": f"Bearer {token}"})
+            if status == 200:
+                return
+        except (OSError, HttpError):
+            pass
+        finally:
+            await conn.close()
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"the server did not answer in time{hint}")

@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _db  # noqa: E402
-from _http import Connection, HttpError  # noqa: E402
+from _http import Connection, HttpError, wait_ready  # noqa: E402
 
 HOST = "127.0.0.1"
 EVENTS_PATH = "/api/v1/events/"
@@ -215,24 +215,6 @@ def stop_server(server: Server) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()  # this one process, by its pid
         proc.wait(timeout=5)
-
-
-async def wait_ready(server: Server, token: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"the server exited while starting; see {server.log}")
-        conn = Connection(HOST, server.port)
-        try:
-            status, _ = await conn.request("GET", "/api/v1/me/", headers={"Authorization": f"Bearer {token}"})
-            if status == 200:
-                return
-        except (OSError, HttpError):
-            pass
-        finally:
-            await conn.close()
-        await asyncio.sleep(0.25)
-    raise RuntimeError(f"the server did not answer in time; see {server.log}")
 
 
 def rss_kib(pid: int) -> int:
@@ -491,7 +473,7 @@ def quantiles(values: list[float]) -> dict[str, float]:
 async def phase(args: argparse.Namespace, world: World, post: Server, streams_on: Server, label: str) -> dict[str, Any]:
     servers = [post] if post is streams_on else [post, streams_on]
     for s in servers:
-        await wait_ready(s, world.teacher_token)
+        await wait_ready(s.port, world.teacher_token, s.proc, where=str(s.log))
     await warm_up(post.port, streams_on.port, world, label)
     await asyncio.sleep(1)
     rss_before = rss_kib(streams_on.pid)

@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import _db  # noqa: E402
-from _http import Connection, HttpError  # noqa: E402
+from _http import Connection, HttpError, wait_ready  # noqa: E402
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 GRADE = 3
@@ -434,24 +434,6 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # the server's own process group (start_new_session)
         proc.wait(timeout=5)
-
-
-async def wait_ready(port: int, token: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited while starting")
-        conn = Connection("127.0.0.1", port)
-        try:
-            status, _ = await conn.request("GET", "/api/v1/me/", headers={"Authorization": f"Bearer {token}"})
-            if status == 200:
-                return
-        except (OSError, HttpError):
-            pass
-        finally:
-            await conn.close()
-        await asyncio.sleep(0.25)
-    raise RuntimeError("the server did not answer in time")
 
 
 # --- the clients -----------------------------------------------------------------------------------------------

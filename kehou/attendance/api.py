@@ -359,7 +359,7 @@ class SessionCommentsView(SessionView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
         rows = selectors.comments(scope=self.scope).filter(session=session)
-        return Response(CommentSerializer(rows, many=True, context={"request": request}).data)
+        return Response(CommentSerializer(rows, many=True, context={"scope": self.scope}).data)
 
     @extend_schema(
         summary="The teacher who runs the session comments on a pupil; the pupil's guardians get it live",
@@ -378,7 +378,7 @@ class SessionCommentsView(SessionView):
             now=clock.now(),
         )
         row = selectors.comments(scope=self.scope).get(pk=row.pk)
-        return Response(CommentSerializer(row, context={"request": request}).data, status=201)
+        return Response(CommentSerializer(row, context={"scope": self.scope}).data, status=201)
 
 
 @extend_schema(
@@ -387,6 +387,9 @@ class SessionCommentsView(SessionView):
 )
 class CommentListView(ScopedListAPIView):
     serializer_class = CommentSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return super().get_serializer_context() | {"scope": self.scope}
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         qs = selectors.comments(scope=None)

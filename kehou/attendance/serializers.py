@@ -197,16 +197,11 @@ class CommentSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(CommentPupil)
     def get_pupil(self, obj: Any) -> dict[str, Any]:
-        """The name as the viewer may see it (masked for bureaus and operators)."""
-        from kehou.core.scope import scope_for
+        """The name as the viewer may see it (masked for bureaus and operators): the view passes its scope."""
         from kehou.people.selectors import shown_pupil_name
 
-        request = self.context.get("request")
-        scope = scope_for(request.user) if request is not None else None
-        name = (
-            shown_pupil_name(scope=scope, pupil=obj.pupil, teacher_id=obj.session.course_class.teacher_id)
-            if scope is not None
-            else obj.pupil.name
+        name = shown_pupil_name(
+            scope=self.context["scope"], pupil=obj.pupil, teacher_id=obj.session.course_class.teacher_id
         )
         return {"id": obj.pupil_id, "name": name}
 

@@ -582,31 +582,23 @@ class LeaveWithdrawAction(ActionPage):
         return _("Leave request withdrawn."), None
 
 
-class LeaveApproverAction(ScopedPage):
-    """POST: the school's choice of who decides leave for one session."""
+class LeaveApproverAction(ActionPage):
+    """The school's choice of who decides leave for one session."""
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         from kehou.orgs.models import School
 
         return School.objects.all()
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from django.contrib import messages
-        from django.http import HttpResponseRedirect
+    def fallback(self, obj: Any) -> str:
+        return reverse("portal:leave-requests")
 
-        school = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
-        if school is None:
-            raise Http404
-        try:
-            leave.leave_approver_set(
-                actor=request.user, school=school, approver=request.POST.get("approver", ""), now=clock.now()
-            )
-        except KehouError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("%(school)s: %(who)s decide leave for one session.")
-                % {"school": school.name, "who": school.get_leave_approver_display()},
-            )
-        return HttpResponseRedirect(reverse("portal:leave-requests"))
+    def act(self, request: HttpRequest, obj: Any) -> tuple[str, str | None]:
+        school = leave.leave_approver_set(
+            actor=request.user, school=obj, approver=request.POST.get("approver", ""), now=clock.now()
+        )
+        message = _("%(school)s: %(who)s decide leave for one session.") % {
+            "school": school.name,
+            "who": school.get_leave_approver_display(),
+        }
+        return message, reverse("portal:leave-requests")

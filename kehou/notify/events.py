@@ -304,7 +304,6 @@ class Hub:
         self.topics: dict[str, set[Listener]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._start: asyncio.Future[int] | None = None
-        self.delivered = 0
 
     # called from any thread
     def from_thread(self, fn: Callable[[], None]) -> None:
@@ -449,7 +448,6 @@ async def event_frames(request: StreamRequest, stop: asyncio.Event) -> AsyncIter
                     )
                     for seq, data in rows:
                         listener.cursor = seq
-                        hub.delivered += 1
                         yield frame(seq, data)
                     if len(rows) < batch:
                         break
@@ -501,7 +499,6 @@ class EventStreamApp:
             await self._error(
                 send,
                 StreamError(405, ErrorCode.METHOD_NOT_ALLOWED, "The event stream answers GET only."),
-                headers,
                 allow=True,
             )
             return
@@ -517,7 +514,7 @@ class EventStreamApp:
                 headers.get("accept-language", ""),
             )
         except StreamError as err:
-            await self._error(send, err, headers)
+            await self._error(send, err)
             return
         await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
         if scope.get("method") == "HEAD":
@@ -553,7 +550,7 @@ class EventStreamApp:
                 _reset_broken_connections()
 
     @staticmethod
-    async def _error(send: Send, err: StreamError, headers: dict[str, str], allow: bool = False) -> None:
+    async def _error(send: Send, err: StreamError, allow: bool = False) -> None:
         from kehou.core.errors import error_body
 
         body = json.dumps(error_body(err.code, err.message), ensure_ascii=False).encode()

@@ -19,7 +19,7 @@ from kehou.notify.services import notify
 
 from ..models import COMMENT_TAGS, Comment, RollCallRow
 from .common import require_runner, rules
-from .rollcall import _require_open, roll_call_open
+from .rollcall import require_open, roll_call_open
 
 MAX_TAGS = 5
 
@@ -75,7 +75,7 @@ def comment_add(
     require_runner(actor, session)
     text, clean = _clean(text, tags or [])
     roll_call = roll_call_open(session=session, now=now)
-    _require_open(session, roll_call, now)
+    require_open(session, roll_call, now)
     row = RollCallRow.objects.filter(roll_call=roll_call, pupil_id=pupil_id).select_related("pupil").first()
     if row is None:
         raise KehouError(

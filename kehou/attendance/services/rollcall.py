@@ -113,7 +113,7 @@ def _may_mark(actor: Any, session: ClassSession) -> str:
     return RollCallRow.Source.TEACHER  # not reached
 
 
-def _require_open(session: ClassSession, roll_call: RollCall | None, now: datetime) -> None:
+def require_open(session: ClassSession, roll_call: RollCall | None, now: datetime) -> None:
     require_active(session)
     if now < check_in_opens(session):
         raise Conflict(_("The roll call opens with check-in, before the session."), code=ErrorCode.ROLL_CALL_NOT_OPEN)
@@ -154,7 +154,7 @@ def roll_call_mark(*, actor: Any, session: ClassSession, marks: list[dict[str, A
     roll_call = roll_call_open(session=session, now=now)
     with transaction.atomic():
         roll_call = RollCall.objects.select_for_update().get(pk=roll_call.pk)
-        _require_open(session, roll_call, now)
+        require_open(session, roll_call, now)
         on_sheet = set(
             RollCallRow.objects.filter(roll_call=roll_call, pupil_id__in=list(wanted)).values_list(
                 "pupil_id", flat=True
@@ -197,7 +197,7 @@ def roll_call_all_present(*, actor: Any, session: ClassSession, now: datetime) -
     roll_call = roll_call_open(session=session, now=now)
     with transaction.atomic():
         roll_call = RollCall.objects.select_for_update().get(pk=roll_call.pk)
-        _require_open(session, roll_call, now)
+        require_open(session, roll_call, now)
         RollCallRow.objects.filter(roll_call=roll_call, status_id=UNMARKED).update(  # type: ignore[misc]
             status_id="present", source=source, marked_by=actor, marked_at=now
         )

@@ -137,7 +137,8 @@ def build_history(*, seed: int, now: datetime) -> dict[str, int]:
             counts["roll_call_marks"] += len(rows)
             # the worker tells the guardians of the absent at once; here that is done at the moment it happened
             counts["absences_told"] += notices.absences_notify(session_id=session.pk, now=at + timedelta(minutes=1))
-            present = [p for p in rows if p not in {m["pupil"] for m in marks if m["status"] != "late"}]
+            away = {m["pupil"] for m in marks if m["status"] != "late"}
+            present = [p for p in rows if p not in away]
             for j, pupil_id in enumerate(rng.sample(present, min(len(present), rng.randint(1, 3)))):
                 text, tags = COMMENTS[rng.randrange(len(COMMENTS))]
                 comments.comment_add(
