@@ -112,7 +112,9 @@ def post(
         return existing, False
     try:
         with transaction.atomic():
-            accounts = {code: account(code) for code in sorted({c for leg in legs for c in (leg.debit, leg.credit)})}
+            codes = sorted({c for leg in legs for c in (leg.debit, leg.credit)})
+            accounts = {a.code: a for a in Account.objects.filter(code__in=codes)}  # one read for all legs
+            accounts.update({code: account(code) for code in codes if code not in accounts})  # opened on first use
             # Lock, in a fixed order, every account this transaction lowers that must not go negative.
             change: dict[str, int] = {}
             for leg in legs:

@@ -204,7 +204,7 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if attempt.status in (PaymentAttempt.Status.PAID, PaymentAttempt.Status.STRAY):
             return "duplicate"
-        order = Order.objects.select_for_update().get(pk=attempt.order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("school").get(pk=attempt.order_id)
         school = order.school
         post(
             key=f"payment:{attempt.out_trade_no}",
@@ -224,14 +224,15 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
             outcome = "late_refunded"
         else:
             was_closed = order.status == Order.Status.CLOSED
-            Order.objects.filter(pk=order.pk).update(
-                status=Order.Status.PAID, paid_fen=order.total_fen, paid_at=paid_at, channel=attempt.channel
-            )
-            PaymentAttempt.objects.filter(pk=attempt.pk).update(
-                status=PaymentAttempt.Status.PAID, channel_trade_no=event.channel_trade_no, finished_at=now
-            )
-            order.refresh_from_db()
-            attempt.refresh_from_db()
+            paid = {"status": Order.Status.PAID, "paid_fen": order.total_fen, "paid_at": paid_at}
+            Order.objects.filter(pk=order.pk).update(channel=attempt.channel, **paid)
+            done = {"status": PaymentAttempt.Status.PAID, "channel_trade_no": event.channel_trade_no}
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, **done)
+            # Both rows are locked: what was written is what they now hold.
+            for field, value in {**paid, "channel": attempt.channel}.items():
+                setattr(order, field, value)
+            for field, value in {**done, "finished_at": now}.items():
+                setattr(attempt, field, value)
             confirmed = False
             if not was_closed:
                 try:

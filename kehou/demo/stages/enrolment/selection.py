@@ -217,6 +217,12 @@ class SelectionMixin(LoaderBase):
             self.push(t + timedelta(seconds=rng.randint(60, int(hold * 0.8))), "confirm", row.pk)
         elif roll < 0.85:
             self.push(t + timedelta(seconds=rng.randint(60, int(hold * 0.7))), "cancel", row.pk, "家长取消")
+        else:
+            self.sweep_after(expires)
+
+    def sweep_after(self, expires: datetime) -> None:
+        """The ticker's sweep a minute after a hold that nobody acts on expires. Holds paid or cancelled in time
+        need none: the ticker's other runs find nothing to do, so the replay leaves them out."""
         sweep = min(expires + timedelta(minutes=1), self.base - timedelta(seconds=1))
         if sweep not in self.sweeps:  # a second sweep at the same moment would find nothing more to expire
             self.sweeps.add(sweep)
@@ -228,6 +234,8 @@ class SelectionMixin(LoaderBase):
             self.push(t + timedelta(minutes=rng.randint(20, 14 * 60)), "confirm", row.pk)
         elif roll < 0.68:
             self.push(t + timedelta(minutes=rng.randint(30, 12 * 60)), "cancel", row.pk, "摇中后放弃")
+        else:
+            self.sweep_after(row.hold_expires_at)
 
     def promoted(self, rng: random.Random, t: datetime) -> None:
         """Holds handed to the head of a waitlist at ``t`` (a cancellation or an expiry freed a seat)."""
