@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -21,8 +21,8 @@ from kehou.core.scope import Scope
 from kehou.enrolment.models import ClassSession
 from kehou.people.models import Pupil, TeacherProfile
 
-from . import selectors
-from .models import COMMENT_TAGS, CheckIn, LeaveRequest
+from . import live, selectors
+from .models import COMMENT_TAGS, CheckIn, FollowUp, LeaveRequest
 from .serializers import (
     CheckInBody,
     CheckInResult,
@@ -31,9 +31,12 @@ from .serializers import (
     CommentTagSerializer,
     DecideBody,
     FlaggedCheckInSerializer,
+    FollowUpHandleBody,
+    FollowUpSerializer,
     LeaveBody,
     LeaveDecideBody,
     LeaveSerializer,
+    LiveBoardSerializer,
     MakeupBody,
     MarksBody,
     RollCallSerializer,
@@ -41,7 +44,7 @@ from .serializers import (
     SubstituteBody,
     TeacherSessionSerializer,
 )
-from .services import checkin, comments, leave, rollcall, substitutes
+from .services import checkin, comments, followups, leave, rollcall, substitutes
 
 
 def _day(text: str | None) -> date:
@@ -410,3 +413,101 @@ class CommentTagListView(ScopedListAPIView):
         zh = getattr(request, "LANGUAGE_CODE", "zh-hans").startswith("zh")
         data = [{"code": c, "label": zh_label if zh else en} for c, (zh_label, en) in COMMENT_TAGS.items()]
         return Response(CommentTagSerializer(data, many=True).data)
+
+
+# --- the live view of schools and the follow-up queue ---------------------------------------------------------------
+def live_topics_for(scope: Scope) -> list[str]:
+    """The event-stream topics that announce changes to the caller's live board (at most five, as the stream
+    allows): the operator companies, else the city or districts, else the schools."""
+    from kehou.orgs.models import Region
+
+    if scope.operator_ids:
+        return [f"operator:{o}" for o in sorted(scope.operator_ids)][:5]
+    if scope.everything:
+        city = Region.objects.filter(parent__isnull=True).values_list("pk", flat=True).first()
+        return [f"district:{city}"] if city else []
+    if scope.district_ids:
+        return [f"district:{d}" for d in sorted(scope.district_ids)][:5]
+    return [f"school:{s}" for s in sorted(scope.school_ids)][:5]
+
+
+@extend_schema(
+    summary="The live view of the caller's schools: a day's sessions (default today) with each teacher's check-in "
+    "and the roll call's counts, the day's figures, and the open follow-ups",
+    parameters=[
+        OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD (default: today)"),
+        OpenApiParameter("school", int, description="one school"),
+        OpenApiParameter("course_class", int, description="one class"),
+        OpenApiParameter("teacher", str, description="part of a teacher's name"),
+    ],
+    responses={200: LiveBoardSerializer, 400: ERRORS},
+)
+class OperatorLiveView(ScopedObjectView):
+    http_method_names: ClassVar[list[str]] = ["get", "options"]  # type: ignore[misc]
+    serializer_class = LiveBoardSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return ClassSession.objects.none()  # the board reads through live.live_board, narrowed to the scope there
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        day = _day(request.query_params.get("date"))
+        scope = self.scope  # who watches no school (a teacher, a parent) gets an empty board, as lists do
+        board = live.live_board(
+            scope=scope,
+            day=day,
+            now=clock.now(),
+            school_id=query_int(request, "school"),
+            class_id=query_int(request, "course_class"),
+            teacher=(request.query_params.get("teacher") or "").strip()[:40],
+        )
+        return Response(LiveBoardSerializer(board | {"topics": live_topics_for(scope)}).data)
+
+
+@extend_schema(
+    summary="Follow-ups (the exceptions queue) in the caller's scope, newest first",
+    parameters=[
+        OpenApiParameter("open", bool, description="true: only open ones; false: only resolved ones"),
+        OpenApiParameter("level", str, enum=FollowUp.Level.values),
+        OpenApiParameter("kind", str, enum=FollowUp.Kind.values),
+        OpenApiParameter("school", int),
+        OpenApiParameter("date", OpenApiTypes.DATE, description="the sessions of one day"),
+    ],
+)
+class FollowUpListView(ScopedListAPIView):
+    serializer_class = FollowUpSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        p = self.request.query_params
+        qs = live.follow_ups(scope=scope)
+        if p.get("open") in ("true", "1"):
+            qs = qs.filter(resolved_at__isnull=True)
+        elif p.get("open") in ("false", "0"):
+            qs = qs.filter(resolved_at__isnull=False)
+        if p.get("level") in FollowUp.Level.values:
+            qs = qs.filter(level=p["level"])
+        if p.get("kind") in FollowUp.Kind.values:
+            qs = qs.filter(kind=p["kind"])
+        school = query_int(self.request, "school")
+        if school is not None:
+            qs = qs.filter(school_id=school)
+        if p.get("date"):
+            qs = qs.filter(session__date=_day(p["date"]))
+        return qs
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The school or an authorised operator closes an open follow-up, saying what was done",
+        request=FollowUpHandleBody,
+        responses={200: FollowUpSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class FollowUpHandleView(ActionView):
+    body = FollowUpHandleBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return FollowUp.objects.select_related("school", "session__course_class", "handled_by")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        row = followups.followup_handle(actor=actor, follow_up=obj, note=values.get("note", ""), now=now)
+        return FollowUpSerializer(row).data

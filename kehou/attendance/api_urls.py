@@ -18,5 +18,8 @@ urlpatterns: list = [
     path("leave-requests/", api.LeaveListView.as_view(), name="leave-requests"),
     path("leave-requests/<int:pk>/decide", api.LeaveDecideView.as_view(), name="leave-request-decide"),
     path("leave-requests/<int:pk>/withdraw", api.LeaveWithdrawView.as_view(), name="leave-request-withdraw"),
+    path("operator/live/", api.OperatorLiveView.as_view(), name="operator-live"),
+    path("follow-ups/", api.FollowUpListView.as_view(), name="follow-ups"),
+    path("follow-ups/<int:pk>/handle", api.FollowUpHandleView.as_view(), name="follow-up-handle"),
     path("attendance-statuses/", api.StatusListView.as_view(), name="attendance-statuses"),
 ]

@@ -24,8 +24,14 @@ class AttendanceConfig(AppConfig):
         from kehou.notify.events import register_topic
 
         register_topic("session", _may_follow_session)
+        # The live view of schools (the operator's, a school's, a bureau's): changes at a school go to these.
+        register_topic("school", _may_follow_school)
+        register_topic("district", _may_follow_district)
+        register_topic("operator", _may_follow_operator)
+        extend_scope("attendance.followup", ScopeSpec(teacher="session__substitute__teacher"))
 
         schedule.register("attendance.close_roll_calls", every=60, task="kehou.attendance.tasks.close_roll_calls")
+        schedule.register("attendance.scan_follow_ups", every=60, task="kehou.attendance.tasks.scan_follow_ups")
         schedule.register("attendance.purge_coordinates", every=3600, task="kehou.attendance.tasks.purge_coordinates")
 
 
@@ -45,3 +51,41 @@ def _may_follow_session(user_id: int, session_id: int) -> bool:
     if user is None:
         return False
     return bool(scope_for(user).filter(ClassSession.objects.filter(pk=session_id)).exists())
+
+
+def _user(user_id: int) -> object | None:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def _may_follow_school(user_id: int, school_id: int) -> bool:
+    from kehou.core.scope import scope_for
+    from kehou.orgs.models import School
+
+    user = _user(user_id)
+    if user is None:
+        return False
+    # The live view's watchers only (the school, its operators, its bureaus), not its teachers and parents.
+    scope = scope_for(user)
+    if scope.everything or school_id in scope.school_ids or school_id in scope.operator_school_ids:
+        return True
+    return bool(scope.district_ids) and School.objects.filter(pk=school_id, district_id__in=scope.district_ids).exists()
+
+
+def _may_follow_district(user_id: int, region_id: int) -> bool:
+    from kehou.core.scope import scope_for
+    from kehou.orgs.models import Region
+
+    user = _user(user_id)
+    if user is None:
+        return False
+    scope = scope_for(user)
+    return scope.everything or (region_id in scope.district_ids and Region.objects.filter(pk=region_id).exists())
+
+
+def _may_follow_operator(user_id: int, operator_id: int) -> bool:
+    from kehou.core.scope import scope_for
+
+    user = _user(user_id)
+    return user is not None and operator_id in scope_for(user).operator_ids

@@ -374,3 +374,69 @@ class Comment(models.Model):
     def tag_labels(self, lang: str = "zh-hans") -> list[str]:
         i = 0 if lang.startswith("zh") else 1
         return [COMMENT_TAGS[t][i] for t in self.tags if t in COMMENT_TAGS]
+
+
+class FollowUp(models.Model):
+    """Something about a session that somebody must act on (the operator's exceptions queue): no check-in ten minutes
+    after the start, no roll call taken, a check-in outside or uncertain, a make-up awaiting the school, pupils absent
+    without leave. Opened and cleared by the scan (``services.followups``) from the session's evidence; it starts
+    with whoever can fix it (the teacher; the school for a make-up or an absence) and escalates teacher → school →
+    operator while nobody acts. The school or the operator may close it with a note (handled)."""
+
+    class Kind(models.TextChoices):
+        NO_CHECK_IN = "no_check_in", _("No check-in after the start")
+        NO_ROLL_CALL = "no_roll_call", _("No roll call taken")
+        OUTSIDE = "outside", _("Checked in outside the school")
+        UNCERTAIN = "uncertain", _("Check-in location uncertain")
+        MAKEUP_PENDING = "makeup_pending", _("Make-up check-in awaiting the school")
+        ABSENT = "absent", _("Pupils absent without leave")
+
+    class Level(models.TextChoices):
+        TEACHER = "teacher", _("Teacher")
+        SCHOOL = "school", _("School")
+        OPERATOR = "operator", _("Operator")
+
+    class Resolution(models.TextChoices):
+        OPEN = "", _("Open")
+        CLEARED = "cleared", _("Cleared by the evidence")
+        HANDLED = "handled", _("Handled")
+
+    session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="follow_ups")
+    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    level = models.CharField(_("with"), max_length=10, choices=Level.choices)
+    count = models.PositiveIntegerField(_("pupils"), default=0)  # pupils absent without leave
+    opened_at = models.DateTimeField(_("opened at"))
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=8, choices=Resolution.choices, default="", blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.via_school("school", teacher=SESSION_SCOPE.teacher)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [models.Index(fields=["school", "resolved_at"]), models.Index(fields=["resolved_at", "level"])]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "kind"], name="follow_up_once_per_session_and_kind"),
+            models.CheckConstraint(
+                condition=(Q(resolved_at__isnull=True) & Q(resolution=""))
+                | (Q(resolved_at__isnull=False) & ~Q(resolution="")),
+                name="follow_up_resolved_consistently",
+            ),
+            models.CheckConstraint(
+                condition=~Q(resolution="handled") | Q(handled_by__isnull=False), name="follow_up_handled_by_someone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.session_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

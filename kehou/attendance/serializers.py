@@ -9,7 +9,8 @@ from rest_framework import serializers
 
 from kehou.core.serializers import StrictIntegerField, StrictSerializer
 
-from .models import SESSION_STATES, CheckIn
+from .live import CHECK_IN_LABELS
+from .models import SESSION_STATES, CheckIn, FollowUp
 
 
 class IdName(serializers.Serializer[Any]):
@@ -209,3 +210,93 @@ class CommentSerializer(serializers.Serializer[Any]):
 class CommentTagSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
+
+
+class LiveCheckIn(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(
+        choices=list(CHECK_IN_LABELS),
+        help_text="on_time, late, missing (none 10 minutes after the start), missed, outside, uncertain, makeup "
+        "(a make-up the school approved), not_yet",
+    )
+    outcome = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField(allow_null=True)
+
+
+class LiveSession(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    number = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    running = serializers.BooleanField()
+    school = IdName()
+    course_class = IdName()
+    room = serializers.CharField(allow_blank=True)
+    teacher = serializers.CharField(allow_blank=True, allow_null=True)
+    substitute = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=SESSION_STATES)
+    check_in = LiveCheckIn()
+    roll_call = Counts()
+    follow_ups = serializers.ListField(child=serializers.ChoiceField(choices=FollowUp.Kind.choices))
+
+
+class LiveFollowUp(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=FollowUp.Kind.choices)
+    level = serializers.ChoiceField(choices=FollowUp.Level.choices)
+    count = serializers.IntegerField()
+    opened_at = serializers.DateTimeField()
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    session = serializers.IntegerField()
+    school = IdName()
+    course_class = IdName()
+    teacher = serializers.CharField(allow_blank=True, allow_null=True)
+    starts_at = serializers.DateTimeField()
+
+
+class LiveSummary(serializers.Serializer[Any]):
+    sessions = serializers.IntegerField()
+    running_now = serializers.IntegerField()
+    checked_in = serializers.IntegerField()
+    late = serializers.IntegerField()
+    missing = serializers.IntegerField()
+    flagged = serializers.IntegerField(help_text="check-ins outside or uncertain")
+    roll_calls_taken = serializers.IntegerField()
+    pupils_expected = serializers.IntegerField()
+    pupils_present = serializers.IntegerField()
+    pupils_absent = serializers.IntegerField()
+    pupils_on_leave = serializers.IntegerField()
+    follow_ups_open = serializers.IntegerField()
+
+
+class LiveBoardSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField()
+    now = serializers.DateTimeField()
+    summary = LiveSummary()
+    sessions = LiveSession(many=True)
+    follow_ups = LiveFollowUp(many=True)
+    topics = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="the event-stream topics that announce changes to this board (`/api/v1/events/?topic=…`)",
+    )
+
+
+class FollowUpSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    session = serializers.IntegerField(source="session_id")
+    date = serializers.DateField(source="session.date")
+    course_class = serializers.CharField(source="session.course_class.name")
+    school = IdName()
+    kind = serializers.ChoiceField(choices=FollowUp.Kind.choices)
+    level = serializers.ChoiceField(choices=FollowUp.Level.choices)
+    count = serializers.IntegerField()
+    opened_at = serializers.DateTimeField()
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.CharField(allow_blank=True)
+    handled_by = serializers.CharField(source="handled_by.full_name", allow_null=True, default=None)
+    note = serializers.CharField(allow_blank=True)
+
+
+class FollowUpHandleBody(StrictSerializer):
+    note = serializers.CharField(max_length=200, allow_blank=True, help_text="what was done (required, 1–200)")

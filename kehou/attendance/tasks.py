@@ -27,3 +27,11 @@ def notify_absences(session_id: int) -> int:
     from .services.notices import absences_notify
 
     return absences_notify(session_id=session_id, now=clock.now())
+
+
+@job()
+def scan_follow_ups() -> dict[str, int]:
+    """The follow-up queue: opened, updated, cleared and escalated from the recent sessions' evidence."""
+    from .services.followups import followups_scan
+
+    return followups_scan(now=clock.now())

@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     CHECK_IN_MAKEUP_APPROVED = "attendance.makeup_approved", _("Check-in: make-up approved")
     CHECK_IN_MAKEUP_REJECTED = "attendance.makeup_rejected", _("Check-in: make-up rejected")
     LEAVE_APPROVER_SET = "attendance.leave_approver_set", _("School: who decides leave set")
+    FOLLOW_UP_HANDLE = "attendance.follow_up_handle", _("Follow-up: closed as handled")
     ROLL_CALL_CORRECTED = "attendance.roll_call_corrected", _("Roll call: corrected by the school")
     SUBSTITUTE_NAMED = "attendance.substitute_named", _("Session: substitute named")
     SUBSTITUTE_REMOVED = "attendance.substitute_removed", _("Session: substitute removed")

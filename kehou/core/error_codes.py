@@ -253,6 +253,9 @@ class ErrorCode(StrEnum):
     ROLL_CALL_NOT_OPEN = "roll_call_not_open", 409, "attendance", "taking the roll before the check-in window opens, or for a session of a cancelled class"
     STATUS_UNKNOWN = "status_unknown", 400, "attendance", "a roll-call mark with a status code that is not an active status (or `unmarked`, which nobody marks)"
     COMMENT_INVALID = "comment_invalid", 400, "attendance", "a comment that is empty, longer than `KEHOU_ATTENDANCE.COMMENT_MAX_CHARS` characters, or with a tag that is not one of the presets"
+    FOLLOW_UP_CLOSED = "follow_up_closed", 409, "attendance", "closing a follow-up that the evidence cleared or somebody already handled"
+    FOLLOW_UP_NOTE_INVALID = "follow_up_note_invalid", 400, "attendance", "closing a follow-up without a note, or with one longer than 200 characters"
+    NOT_FOLLOW_UP_HANDLER = "not_follow_up_handler", 403, "attendance", "closing a follow-up one may see but is not its school's or an authorised operator's (a teacher, a bureau)"
     SUBSTITUTE_INVALID = "substitute_invalid", 400, "attendance", "naming as substitute a teacher who does not teach at the school, or the class's own teacher"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."

@@ -38,6 +38,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.teacher_ids:
         nav.insert(1, (_("My timetable"), reverse("portal:timetable")))
     if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids:
+        nav.insert(1, (_("Live view"), reverse("portal:live")))
         nav.append((_("Check-ins"), reverse("portal:check-ins")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))

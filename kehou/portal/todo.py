@@ -67,6 +67,7 @@ def todo_list(*, user: Any, scope: Scope, sections: list[dict[str, Any]], now: d
     items += _submission_items(user=user, scope=scope, schools=schools)
     if Role.EXPERT in scope.roles:
         items += _expert_items(scope=scope)
+    items += _follow_up_items(scope=scope, now=now)
     if Role.TEACHER in scope.roles:
         items += _teacher_items(scope=scope, now=now)
     if Role.PARENT in scope.roles:
@@ -299,6 +300,48 @@ def _expert_items(*, scope: Scope) -> list[Todo]:
             n,
             ngettext("%(n)s submission waits for your score", "%(n)s submissions wait for your score", n) % {"n": n},
             _url("review-tasks", state="pending"),
+            urgent=True,
+        )
+    ]
+
+
+def _follow_up_items(*, scope: Scope, now: datetime) -> list[Todo]:
+    """Open follow-ups (the live view's queue): for those who watch schools, every open one in their schools, urgent
+    when one has reached them; for a teacher, their own sessions' (each links to the session)."""
+    from kehou.attendance import live
+    from kehou.attendance.models import FollowUp
+
+    open_rows = live.follow_ups(scope=scope).filter(resolved_at__isnull=True)
+    if live.may_watch(scope):
+        mine = [FollowUp.Level.OPERATOR] if scope.operator_school_ids else [FollowUp.Level.SCHOOL]
+        if scope.everything or scope.district_ids:
+            mine = [FollowUp.Level.OPERATOR]
+        by_level = Counter(open_rows.values_list("level", flat=True))
+        n = sum(by_level.values())
+        if not n:
+            return []
+        label = ngettext("%(n)s follow-up open in your schools", "%(n)s follow-ups open in your schools", n)
+        return [Todo("follow-ups", n, label % {"n": n}, _url("live"), urgent=any(by_level[level] for level in mine))]
+    if Role.TEACHER not in scope.roles:
+        return []
+    rows = list(open_rows.filter(level=FollowUp.Level.TEACHER).select_related("session__course_class")[:5])
+    if not rows:
+        return []
+    n = len(rows)
+    return [
+        Todo(
+            "follow-ups",
+            n,
+            ngettext("%(n)s thing to put right", "%(n)s things to put right", n) % {"n": n},
+            reverse("portal:session", args=[rows[0].session_id]),
+            rows=[
+                {
+                    "text": f"{r.get_kind_display()} · {r.session.course_class.name}",
+                    "detail": f"{r.session.date:%m-%d} {r.session.starts_at:%H:%M}",
+                    "url": reverse("portal:session", args=[r.session_id]),
+                }
+                for r in rows
+            ],
             urgent=True,
         )
     ]

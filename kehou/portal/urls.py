@@ -3,7 +3,7 @@ kehou/urls.py (one page namespace, ``portal:``)."""
 
 from django.urls import path
 
-from . import views
+from . import live, views
 
 urlpatterns: list = [
     path("", views.home_view, name="home"),
@@ -11,4 +11,6 @@ urlpatterns: list = [
     path("login/sms/send", views.sms_send_view, name="sms-send"),
     path("login/sms/", views.sms_login_view, name="sms-login"),
     path("logout/", views.logout_view, name="logout"),
+    path("operations/live/", live.LivePage.as_view(), name="live"),
+    path("follow-ups/<int:pk>/handle", live.FollowUpHandleAction.as_view(), name="follow-up-handle"),
 ]

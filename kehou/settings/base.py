@@ -195,6 +195,12 @@ KEHOU_ATTENDANCE = {
     "COORDINATE_RETENTION_DAYS": int(os.environ.get("KEHOU_CHECKIN_COORDINATE_RETENTION_DAYS", "30")),
     "ROLL_CALL_CLOSE_MINUTES": int(os.environ.get("KEHOU_ROLL_CALL_CLOSE_MINUTES", "120")),
     "COMMENT_MAX_CHARS": int(os.environ.get("KEHOU_COMMENT_MAX_CHARS", "500")),
+    # The follow-up queue (kehou.attendance.services.followups): a session without a check-in this long after its
+    # start is followed up; an open follow-up nobody acts on escalates teacher → school → operator after this long
+    # at each level; the scan looks back this many days.
+    "NO_CHECK_IN_AFTER_MINUTES": int(os.environ.get("KEHOU_NO_CHECK_IN_AFTER_MINUTES", "10")),
+    "ESCALATE_AFTER_MINUTES": int(os.environ.get("KEHOU_FOLLOW_UP_ESCALATE_AFTER_MINUTES", "15")),
+    "FOLLOW_UP_DAYS": int(os.environ.get("KEHOU_FOLLOW_UP_DAYS", "2")),
 }
 
 # The live event channel (kehou.notify.events): a stream sends a heartbeat comment after HEARTBEAT_SECONDS of
@@ -298,6 +304,8 @@ SPECTACULAR_SETTINGS = {
         "CheckInOutcomeEnum": "kehou.attendance.models.CheckIn.Outcome",
         "SessionStateEnum": "kehou.attendance.models.SESSION_STATES",
         "SeatStateEnum": "kehou.catalog.selectors.SEAT_STATES",
+        "FollowUpKindEnum": "kehou.attendance.models.FollowUp.Kind",
+        "FollowUpLevelEnum": "kehou.attendance.models.FollowUp.Level",
     },
 }
 

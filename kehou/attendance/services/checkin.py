@@ -22,7 +22,7 @@ from kehou.people.models import TeacherProfile
 
 from .. import geo
 from ..models import CheckIn
-from .common import require_active, require_runner, rules, session_bounds
+from .common import broadcast_live, require_active, require_runner, rules, session_bounds
 
 
 def _number(value: Any, *, field: str, code: ErrorCode, message: str) -> float:
@@ -111,16 +111,9 @@ def check_in(
                 school_id=school.pk,
                 district_id=school.district_id,
             )
-            events.broadcast(
-                f"session:{session.pk}",
-                {
-                    "kind": "check_in",
-                    "session": session.pk,
-                    "outcome": outcome,
-                    "timing": timing,
-                    "at": now.isoformat(),
-                },
-            )
+            data = {"kind": "check_in", "session": session.pk, "outcome": outcome, "timing": timing}
+            events.broadcast(f"session:{session.pk}", {**data, "at": now.isoformat()})
+            broadcast_live(school_id=school.pk, data={**data, "at": now.isoformat()})
     except IntegrityError:
         raise Conflict(_("This session is already checked in."), code=ErrorCode.ALREADY_CHECKED_IN) from None
     return row

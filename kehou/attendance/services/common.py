@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,10 +22,14 @@ def rules() -> dict[str, Any]:
 
 def session_bounds(session: ClassSession) -> tuple[datetime, datetime]:
     """The session's start and end as aware datetimes in the platform's time zone."""
+    return bounds_of(session.date, session.starts_at, session.ends_at)
+
+
+def bounds_of(day: date, starts_at: time, ends_at: time) -> tuple[datetime, datetime]:
     tz = timezone.get_default_timezone()
-    start = timezone.make_aware(datetime.combine(session.date, session.starts_at), tz)
-    end = timezone.make_aware(datetime.combine(session.date, session.ends_at), tz)
-    return start, end
+    return timezone.make_aware(datetime.combine(day, starts_at), tz), timezone.make_aware(
+        datetime.combine(day, ends_at), tz
+    )
 
 
 def check_in_opens(session: ClassSession) -> datetime:
@@ -59,3 +63,25 @@ def require_active(session: ClassSession) -> None:
 
     if session.course_class.status != CourseClass.Status.ACTIVE:
         raise Conflict(_("The class is cancelled."), code=ErrorCode.CLASS_CANCELLED)
+
+
+def live_topics(school_id: int) -> list[str]:
+    """The live-view topics a change at a school goes to: the school, its district and the city above it, and each
+    operator authorised for it."""
+    from kehou.orgs.models import OperatorAuthorisation, School
+
+    row = School.objects.filter(pk=school_id).values_list("district_id", "district__parent_id").first()
+    topics = [f"school:{school_id}"]
+    if row is not None:
+        topics += [f"district:{r}" for r in row if r]
+    operators = OperatorAuthorisation.objects.filter(school_id=school_id).values_list("operator_id", flat=True)
+    topics += [f"operator:{o}" for o in sorted(operators)]
+    return topics
+
+
+def broadcast_live(*, school_id: int, data: dict[str, Any]) -> None:
+    """Tell the open live views of a school's watchers that something changed (sent when the transaction commits)."""
+    from kehou.notify import events
+
+    for topic in live_topics(school_id):
+        events.broadcast(topic, {**data, "school": school_id})

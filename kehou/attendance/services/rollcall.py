@@ -27,7 +27,16 @@ from kehou.notify import events
 from kehou.people.models import TeacherProfile
 
 from ..models import UNMARKED, AttendanceStatus, LeaveRequest, RollCall, RollCallRow
-from .common import check_in_opens, require_active, require_runner, roll_call_closes, rules, runner_id, session_bounds
+from .common import (
+    broadcast_live,
+    check_in_opens,
+    require_active,
+    require_runner,
+    roll_call_closes,
+    rules,
+    runner_id,
+    session_bounds,
+)
 
 GROUPS = ("present", "absent", "leave", "unmarked")
 
@@ -65,10 +74,10 @@ def recount(roll_call: RollCall, *, now: datetime) -> RollCall:
         setattr(roll_call, g, n)
     roll_call.updated_at = now
     # whoever has the session open (the teacher's other device, the school, the operator) sees the counts change
-    events.broadcast(
-        f"session:{roll_call.session_id}",
-        {"kind": "roll_call", "session": roll_call.session_id, **roll_call.counts(), "at": now.isoformat()},
-    )
+    data = {"kind": "roll_call", "session": roll_call.session_id, **roll_call.counts(), "at": now.isoformat()}
+    events.broadcast(f"session:{roll_call.session_id}", data)
+    school_id = ClassSession.objects.filter(pk=roll_call.session_id).values_list("course_class__school_id", flat=True)
+    broadcast_live(school_id=school_id.get(), data=data)
     return roll_call
 
 

@@ -23,6 +23,7 @@ from .taskworker import DATABASE_TASKS, run_worker
 JOBS = {
     "attendance.close_roll_calls": "kehou.attendance.tasks.close_roll_calls",
     "attendance.purge_coordinates": "kehou.attendance.tasks.purge_coordinates",
+    "attendance.scan_follow_ups": "kehou.attendance.tasks.scan_follow_ups",
     "enrolment.expire_holds": "kehou.enrolment.tasks.expire_holds",
     "enrolment.remind_holds": "kehou.enrolment.tasks.remind_holds",
     "enrolment.draw_lotteries": "kehou.enrolment.tasks.draw_lotteries",
@@ -71,7 +72,7 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
     assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 7
-    assert DBTaskResult.objects.count() == 19
+    assert DBTaskResult.objects.count() == 20
 
 
 @pytest.mark.django_db
@@ -117,6 +118,10 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "roll_calls_closed": 0,
         "check_ins_missed": 0,
         "coordinates_purged": 0,
+        "follow_ups_opened": 0,
+        "follow_ups_cleared": 0,
+        "follow_ups_escalated": 0,
+        "follow_ups_updated": 0,
         "sms_sent": 0,
         "sms_no_phone": 0,
         "events_purged": 0,

@@ -263,6 +263,73 @@ def session_now(*, seed: int, now: datetime) -> dict[str, int]:
     return {"session_now": session.pk}
 
 
+# The operator's day (the live view): in the demo operator's schools, three sessions of other teachers moved to today
+# around the load: (minutes from now to the start, what the teacher did). One checked in late, one has not checked
+# in (its follow-up already escalated from the teacher to the school), one starts later.
+OPERATOR_DAY = [(-25, "late"), (-35, "missing"), (40, "upcoming")]
+
+
+def operator_day(*, now: datetime) -> dict[str, int]:
+    """Today's sessions of the operator's live view, arranged on every load where not yet arranged today, then the
+    follow-up scan at the moments the task worker would have run it."""
+    from kehou.attendance.models import CheckIn
+    from kehou.attendance.services import checkin
+    from kehou.attendance.services.followups import followups_scan
+    from kehou.enrolment.models import ClassSession, CourseClass
+    from kehou.orgs.models import OperatorAuthorisation
+    from kehou.people.models import User
+
+    operator = User.objects.filter(username="operator").first()
+    ra = operator.role_assignments.filter(role="operator_staff").first() if operator else None
+    if ra is None:
+        return {"operator_sessions": 0}
+    schools = list(OperatorAuthorisation.objects.filter(operator_id=ra.operator_id).values_list("school_id", flat=True))
+    today = timezone.localdate(now)
+    classes = (
+        CourseClass.objects.filter(school_id__in=schools, status="active", enrolments__status="confirmed")
+        .exclude(teacher__user__username="teacher")
+        .select_related("school", "teacher__user")
+        .distinct()
+        .order_by("pk")
+    )
+    picked: list[Any] = []
+    for cls in classes:
+        if cls.teacher_id not in {c.teacher_id for c in picked}:
+            picked.append(cls)
+        if len(picked) == len(OPERATOR_DAY):
+            break
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    arranged = 0
+    for cls, (minutes, what) in zip(picked, OPERATOR_DAY, strict=False):
+        start = max((timezone.localtime(now) + timedelta(minutes=minutes)).replace(second=0, microsecond=0), midnight)
+        finish = start + timedelta(minutes=45)
+        end_time = finish.time() if finish.date() == today else time(23, 59)
+        if ClassSession.objects.filter(course_class=cls, date=today, starts_at=start.time()).exists():
+            continue  # arranged by an earlier load this minute
+        session = ClassSession.objects.filter(course_class=cls, date__gte=today).order_by("number").first()
+        if session is None or CheckIn.objects.filter(session=session).exists():
+            continue
+        ClassSession.objects.filter(pk=session.pk).update(date=today, starts_at=start.time(), ends_at=end_time)
+        session = ClassSession.objects.select_related("course_class__school", "course_class__teacher__user").get(
+            pk=session.pk
+        )
+        arranged += 1
+        if what == "late":
+            at = min(start + timedelta(minutes=22), now)
+            fix = _fix(cls.school, 70, 18)
+            checkin.check_in(actor=cls.teacher.user, session=session, now=at, **fix)
+    # The worker scans every minute; the demo runs the scans that changed something: when the missing check-in was
+    # first seen, when nobody had acted a quarter of an hour later, and now.
+    for minutes, what in OPERATOR_DAY:
+        if what == "missing":
+            start = timezone.localtime(now) + timedelta(minutes=minutes)
+            for at in (start + timedelta(minutes=10), start + timedelta(minutes=26)):
+                if at < now:
+                    followups_scan(now=at, school_ids=schools)
+    counts = followups_scan(now=now)
+    return {"operator_sessions": arranged, "follow_ups_open": counts["follow_ups_opened"]}
+
+
 def _place(*, cls: Any, kid: Any, parent: Any, seed: int, now: datetime, windows: Any, enrolments: Any) -> None:
     """A paid place for the parent's child in the class (held, ordered and paid through the simulator)."""
     from kehou.demo.stages.payments import DemoPayer, payments_state, simulator_enabled
@@ -326,4 +393,9 @@ def build_attendance(*, seed: int = data.SEED, now: datetime) -> LoadResult:
     except Exception:
         log.exception("the demo teacher's session now could not be arranged")
         counts["session_now"] = 0
+    try:
+        counts |= operator_day(now=now)
+    except Exception:
+        log.exception("the operator's day could not be arranged")
+        counts["operator_sessions"] = 0
     return LoadResult(loaded=fresh, state="loaded" if fresh else "present", counts=counts)
