@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush bench-push
+.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush bench-push bench-live
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -72,6 +72,10 @@ bench-rush: venv-dev
 
 bench-push: venv-dev
 	$(BIN)/python bench/push.py $(ARGS)
+
+# The operator's live view for 200 schools (1,000 sessions today): API and page, median seconds and queries.
+bench-live: venv-dev
+	$(BIN)/python bench/live.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*

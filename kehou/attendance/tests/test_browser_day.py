@@ -115,3 +115,31 @@ def test_teacher_checks_in_marks_and_comments_and_the_parent_sees_it_live(
     from kehou.notify.models import Notification
 
     assert not Notification.objects.filter(kind="comment").exclude(user=city.users["parent"]).exists()
+
+
+def test_the_operators_live_view_follows_a_check_in_without_reloading(
+    city: City,
+    asgi_live_server: str,
+    page_factory: Any,  # noqa: F811 (the imported fixture)
+    session_now: Any,
+) -> None:
+    from kehou.attendance.services import checkin
+
+    from .factories import at_school
+
+    base = asgi_live_server
+    session, _pupils = session_now
+    watcher = page_factory(DESKTOP)
+    password_login(watcher, base, city.users["operator_staff"].username)
+    watcher.goto(f"{base}/operations/live/")
+    watcher.wait_for_selector("body[data-live-state=open]")
+    row = f'[data-live-board] tr[data-session="{session.pk}"]'
+    assert watcher.get_attribute(row, "data-check-in") == "not_yet"
+    watcher.evaluate("window.kehouNotReloaded = true")
+    checkin.check_in(
+        actor=city.users["teacher"], session=session, now=clock.now(), **at_school(city.a1, metres_north=25)
+    )
+    watcher.wait_for_selector(f'{row}[data-check-in="on_time"]', timeout=15000)
+    assert watcher.evaluate("window.kehouNotReloaded === true")  # swapped in place, not reloaded
+    assert watcher.inner_text('[data-figure="checked_in"]') == "1"
+    _shot(watcher, "operator-live-desktop")
