@@ -19,7 +19,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,9 @@ def build(schools: int, classes: int, now: datetime) -> Any:
                 )
             )
         roll_calls.append(
-            RollCall(session=s, expected=20, present=17, absent=1, leave=1, unmarked=1, opened_at=start, updated_at=start)
+            RollCall(
+                session=s, expected=20, present=17, absent=1, leave=1, unmarked=1, opened_at=start, updated_at=start
+            )
         )
     CheckIn.objects.bulk_create(check_ins, batch_size=500)
     RollCall.objects.bulk_create(roll_calls, batch_size=500)
