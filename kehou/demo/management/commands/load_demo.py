@@ -62,6 +62,9 @@ SUMMARY = {
 }
 
 
+OPERATOR_LINE = "The operator's live view (/operations/live/) shows today: one teacher late, one not checked in."
+
+
 class Command(BaseCommand):
     help = "Load the deterministic demo city of Nanchang (does nothing if it is already loaded)."
 
@@ -135,6 +138,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(line + "."))
             if stage == loader.ATTENDANCE and result.counts.get("session_now"):
                 self.stdout.write("The demo teacher has a session in progress now (check in and take the roll).")
+            if stage == loader.ATTENDANCE and result.counts.get("follow_ups_open"):
+                self.stdout.write(OPERATOR_LINE)
         elif stage == loader.CITY:
             self.stdout.write("The demo city is already loaded: nothing to do (use --reset to load it again).")
         elif stage == loader.CATALOG:
@@ -150,6 +155,8 @@ class Command(BaseCommand):
             self._counts(stage, result.counts)
             if result.counts.get("session_now"):
                 self.stdout.write("The demo teacher has a session in progress now (check in and take the roll).")
+            if result.counts.get("follow_ups_open"):
+                self.stdout.write(OPERATOR_LINE)
         elif result.state == "no_simulator":
             self.stdout.write(
                 self.style.WARNING(

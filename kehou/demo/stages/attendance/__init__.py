@@ -326,8 +326,11 @@ def operator_day(*, now: datetime) -> dict[str, int]:
             for at in (start + timedelta(minutes=10), start + timedelta(minutes=26)):
                 if at < now:
                     followups_scan(now=at, school_ids=schools)
-    counts = followups_scan(now=now)
-    return {"operator_sessions": arranged, "follow_ups_open": counts["follow_ups_opened"]}
+    followups_scan(now=now)
+    from kehou.attendance.models import FollowUp
+
+    still_open = FollowUp.objects.filter(school_id__in=schools, resolved_at__isnull=True).count()
+    return {"operator_sessions": arranged, "follow_ups_open": still_open}
 
 
 def _place(*, cls: Any, kid: Any, parent: Any, seed: int, now: datetime, windows: Any, enrolments: Any) -> None:
