@@ -23,13 +23,14 @@ venv: $(VENV)/.runtime
 venv-dev: $(VENV)/.dev
 
 # One line per step; the demo's counts and logs are in var/demo-load.log, every account in var/demo-accounts.json.
+# The system checks run once, with migrate (load_demo and demo_accounts skip them: about a second each).
 demo: venv
 	@echo "Preparing the database (manage.py migrate) …"
 	@$(BIN)/python manage.py migrate --noinput -v 0
-	@$(BIN)/python manage.py load_demo
+	@$(BIN)/python manage.py load_demo --skip-checks
 	@echo "Background tasks: var/worker.log and var/schedule.log; failed ones at http://$(HOST):$(PORT)/tasks/failed/"
 	@echo ""
-	@$(BIN)/python manage.py demo_accounts
+	@$(BIN)/python manage.py demo_accounts --skip-checks
 	@echo ""
 	@echo "Kehou is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/; Ctrl-C stops it)"
 	@$(MAKE) --no-print-directory serve
