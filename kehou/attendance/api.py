@@ -416,21 +416,6 @@ class CommentTagListView(ScopedListAPIView):
 
 
 # --- the live view of schools and the follow-up queue ---------------------------------------------------------------
-def live_topics_for(scope: Scope) -> list[str]:
-    """The event-stream topics that announce changes to the caller's live board (at most five, as the stream
-    allows): the operator companies, else the city or districts, else the schools."""
-    from kehou.orgs.models import Region
-
-    if scope.operator_ids:
-        return [f"operator:{o}" for o in sorted(scope.operator_ids)][:5]
-    if scope.everything:
-        city = Region.objects.filter(parent__isnull=True).values_list("pk", flat=True).first()
-        return [f"district:{city}"] if city else []
-    if scope.district_ids:
-        return [f"district:{d}" for d in sorted(scope.district_ids)][:5]
-    return [f"school:{s}" for s in sorted(scope.school_ids)][:5]
-
-
 @extend_schema(
     summary="The live view of the caller's schools: a day's sessions (default today) with each teacher's check-in "
     "and the roll call's counts, the day's figures, and the open follow-ups",
@@ -460,7 +445,7 @@ class OperatorLiveView(ScopedObjectView):
             class_id=query_int(request, "course_class"),
             teacher=(request.query_params.get("teacher") or "").strip()[:40],
         )
-        return Response(LiveBoardSerializer(board | {"topics": live_topics_for(scope)}).data)
+        return Response(LiveBoardSerializer(board | {"topics": live.board_topics(scope)}).data)
 
 
 @extend_schema(

@@ -60,17 +60,13 @@ def _user(user_id: int) -> object | None:
 
 
 def _may_follow_school(user_id: int, school_id: int) -> bool:
+    """The live view's watchers only (the school, its operators, its bureaus), not its teachers and parents."""
     from kehou.core.scope import scope_for
-    from kehou.orgs.models import School
+
+    from .live import schools_watched
 
     user = _user(user_id)
-    if user is None:
-        return False
-    # The live view's watchers only (the school, its operators, its bureaus), not its teachers and parents.
-    scope = scope_for(user)
-    if scope.everything or school_id in scope.school_ids or school_id in scope.operator_school_ids:
-        return True
-    return bool(scope.district_ids) and School.objects.filter(pk=school_id, district_id__in=scope.district_ids).exists()
+    return user is not None and schools_watched(scope_for(user)).filter(pk=school_id).exists()
 
 
 def _may_follow_district(user_id: int, region_id: int) -> bool:

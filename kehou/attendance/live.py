@@ -18,6 +18,7 @@ from kehou.enrolment.models import ClassSession
 from kehou.orgs.models import School
 
 from .models import CheckIn, FollowUp
+from .selectors import state_code
 from .services.common import bounds_of, rules
 
 # What a watcher reads in a session's check-in column.
@@ -40,15 +41,32 @@ def may_watch(scope: Scope) -> bool:
 
 def watched_schools(scope: Scope) -> list[dict[str, Any]]:
     """The schools the live view covers for this scope, by name."""
-    return list(_schools(scope).order_by("name").values("id", "name", "district__name"))
+    return list(schools_watched(scope).order_by("name").values("id", "name", "district__name"))
 
 
-def _schools(scope: Scope) -> Any:
+def schools_watched(scope: Scope) -> Any:
+    """The schools a scope watches live: its own (a school's admins), its authorised ones (an operator's staff), its
+    districts' (a bureau), every one (the city); none for a teacher or a parent, who only teach at or attend one."""
     qs = School.objects.all()
     if scope.everything:
         return qs
     q = Q(pk__in=scope.school_ids) | Q(pk__in=scope.operator_school_ids) | Q(district_id__in=scope.district_ids)
     return qs.filter(q)
+
+
+def board_topics(scope: Scope) -> list[str]:
+    """The event-stream topics that announce changes to the caller's board (at most five, as the stream allows):
+    the operator companies, else the city or districts, else the schools."""
+    from kehou.orgs.models import Region
+
+    if scope.operator_ids:
+        return [f"operator:{o}" for o in sorted(scope.operator_ids)][:5]
+    if scope.everything:
+        city = Region.objects.filter(parent__isnull=True).values_list("pk", flat=True).first()
+        return [f"district:{city}"] if city else []
+    if scope.district_ids:
+        return [f"district:{d}" for d in sorted(scope.district_ids)][:5]
+    return [f"school:{s}" for s in sorted(scope.school_ids)][:5]
 
 
 SESSION_FIELDS = (
@@ -85,23 +103,6 @@ class _Times:
         self.date, self.starts_at, self.ends_at = row["date"], row["starts_at"], row["ends_at"]
 
 
-def _state(row: dict[str, Any], start: datetime, end: datetime, now: datetime) -> str:
-    """The same states as the teacher's timetable (``selectors.session_state``), from the flat row."""
-    outcome = row["check_in__outcome"]
-    expected = row["roll_call__expected"]
-    if expected is not None and (row["roll_call__unmarked"] or 0) < expected:
-        return "roll_call_taken"
-    if outcome is not None and outcome != CheckIn.Outcome.MISSED:
-        return "checked_in"
-    if now >= end or outcome is not None:
-        return "missed"
-    if now >= start:
-        return "in_progress"
-    if now >= start - timedelta(minutes=int(rules()["OPENS_BEFORE_MINUTES"])):
-        return "open"
-    return "upcoming"
-
-
 def _check_in_code(row: dict[str, Any], start: datetime, now: datetime) -> str:
     outcome, timing = row["check_in__outcome"], row["check_in__timing"]
     if row["check_in__makeup"] == CheckIn.Makeup.APPROVED:
@@ -131,7 +132,7 @@ def live_board(
     if not may_watch(scope):
         sessions = sessions.none()
     elif not scope.everything:
-        sessions = sessions.filter(course_class__school_id__in=_schools(scope).values("pk"))
+        sessions = sessions.filter(course_class__school_id__in=schools_watched(scope).values("pk"))
     if school_id is not None:
         sessions = sessions.filter(course_class__school_id=school_id)
     if class_id is not None:
@@ -148,7 +149,7 @@ def live_board(
     if ids:
         fq = FollowUp.objects.filter(session__date=day, resolved_at__isnull=True)
         if not scope.everything:
-            fq = fq.filter(school_id__in=_schools(scope).values("pk"))
+            fq = fq.filter(school_id__in=schools_watched(scope).values("pk"))
         if school_id is not None:
             fq = fq.filter(school_id=school_id)
         wanted = ("pk", "session_id", "kind", "level", "count", "opened_at", "escalated_at")
@@ -172,7 +173,14 @@ def live_board(
     cards: list[dict[str, Any]] = []
     for r in rows:
         start, end = bounds_of(r["date"], r["starts_at"], r["ends_at"])
-        state = _state(r, start, end, now)
+        state = state_code(
+            start=start,
+            end=end,
+            outcome=r["check_in__outcome"],
+            expected=r["roll_call__expected"],
+            unmarked=r["roll_call__unmarked"],
+            now=now,
+        )
         check = _check_in_code(r, start, now)
         expected = r["roll_call__expected"] if r["roll_call__expected"] is not None else (r["course_class__taken"] or 0)
         counts = {

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from kehou.core.scope import Scope
 from kehou.enrolment.models import ClassSession
@@ -15,7 +16,7 @@ from kehou.people.models import TeacherProfile
 from kehou.people.selectors import shown_pupil_name
 
 from .models import AttendanceStatus, CheckIn, Comment, RollCall, RollCallRow, SessionSubstitute
-from .services.common import check_in_opens, runner_id, session_bounds
+from .services.common import check_in_opens, rules, runner_id, session_bounds
 
 
 def teacher_profile_of(user: Any) -> TeacherProfile | None:
@@ -72,27 +73,48 @@ def substitute_of(session: ClassSession) -> SessionSubstitute | None:
     return _one(session, "substitute")  # type: ignore[no-any-return]
 
 
+STATE_LABELS = {
+    "upcoming": gettext_lazy("Upcoming"),
+    "open": gettext_lazy("Check-in open"),
+    "in_progress": gettext_lazy("Class under way"),
+    "checked_in": gettext_lazy("Checked in"),
+    "roll_call_taken": gettext_lazy("Roll call taken"),
+    "missed": gettext_lazy("Missed"),
+}
+
+
+def state_code(
+    *, start: datetime, end: datetime, outcome: str | None, expected: int | None, unmarked: int | None, now: datetime
+) -> str:
+    """A session's state from its times, its check-in's outcome (None: none) and its roll call's counts (None: no
+    sheet yet). The timetable and the live view both read it."""
+    if expected is not None and (unmarked or 0) < expected:
+        return "roll_call_taken"
+    if outcome is not None and outcome != CheckIn.Outcome.MISSED:
+        return "checked_in"
+    if now >= end or outcome is not None:
+        return "missed"
+    if now >= start:
+        return "in_progress"
+    if now >= start - timedelta(minutes=int(rules()["OPENS_BEFORE_MINUTES"])):
+        return "open"
+    return "upcoming"
+
+
 def session_state(session: ClassSession, *, now: datetime, teacher_id: int | None = None) -> SessionState:
     start, end = session_bounds(session)
     check_in = check_in_of(session)
     roll_call = roll_call_of(session)
     substitute = substitute_of(session)
-    taken = roll_call is not None and roll_call.unmarked < roll_call.expected
-    checked_in = check_in is not None and check_in.outcome != CheckIn.Outcome.MISSED
-    if taken:
-        code = "roll_call_taken"
-    elif checked_in:
-        code = "checked_in"
-    elif now >= end or check_in is not None:
-        code = "missed"
-    elif now >= start:
-        code = "in_progress"
-    elif now >= check_in_opens(session):
-        code = "open"
-    else:
-        code = "upcoming"
     return SessionState(
-        code=code,
+        code=state_code(
+            start=start,
+            end=end,
+            outcome=check_in.outcome if check_in is not None else None,
+            expected=roll_call.expected if roll_call is not None else None,
+            unmarked=roll_call.unmarked if roll_call is not None else None,
+            now=now,
+        ),
         runs_it=teacher_id is not None and teacher_id == runner_id(session),
         substitute_name=(substitute.teacher.user.full_name if substitute is not None else ""),
     )

@@ -19,7 +19,7 @@ from kehou.core import clock
 from kehou.core.api import parse_id
 from kehou.core.cells import reject_with_reason
 from kehou.core.errors import KehouError
-from kehou.core.pages import ActionPage, ScopedListPage, ScopedPage, cells, exporting, local, post_button
+from kehou.core.pages import ActionPage, ScopedListPage, ScopedPage, cells, exporting, local, post_button, query_day
 from kehou.core.permissions import administers
 from kehou.core.scope import Scope
 from kehou.notify.services import mark_read_kind
@@ -31,22 +31,7 @@ from .models import COMMENT_TAGS, CheckIn, LeaveRequest
 from .services import checkin, comments, leave, rollcall, substitutes
 from .services.common import roll_call_closes, rules, runner_id
 
-STATE_LABELS = {
-    "upcoming": gettext_lazy("Upcoming"),
-    "open": gettext_lazy("Check-in open"),
-    "in_progress": gettext_lazy("Class under way"),
-    "checked_in": gettext_lazy("Checked in"),
-    "roll_call_taken": gettext_lazy("Roll call taken"),
-    "missed": gettext_lazy("Missed"),
-}
 OUTCOME_CSS = {"inside": "ok", "outside": "bad", "uncertain": "warn", "missed": "bad"}
-
-
-def _day(request: HttpRequest) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return timezone.localdate(clock.now())
 
 
 class TimetablePage(ScopedPage):
@@ -61,7 +46,7 @@ class TimetablePage(ScopedPage):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         teacher = selectors.teacher_profile_of(request.user)
         now = clock.now()
-        day = _day(request)
+        day = query_day(request)
         week = request.GET.get("view") == "week"
         first, last = selectors.week_of(day) if week else (day, day)
         cards = (
@@ -73,7 +58,7 @@ class TimetablePage(ScopedPage):
             else []
         )
         for card in cards:
-            card["state_label"] = STATE_LABELS.get(card["state"], card["state"])
+            card["state_label"] = selectors.STATE_LABELS.get(card["state"], card["state"])
         days: list[dict[str, Any]] = []
         for card in cards:
             if not days or days[-1]["date"] != card["date"]:
@@ -116,7 +101,7 @@ class SessionPage(ScopedPage):
         teacher = selectors.teacher_profile_of(request.user)
         teacher_id = teacher.pk if teacher else None
         card = selectors.session_card(session, now=now, teacher_id=teacher_id)
-        card["state_label"] = STATE_LABELS.get(card["state"], card["state"])
+        card["state_label"] = selectors.STATE_LABELS.get(card["state"], card["state"])
         runs_it = teacher_id is not None and teacher_id == runner_id(session)
         school = session.course_class.school
         admin = administers(self.scope, school.pk)

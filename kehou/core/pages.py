@@ -8,6 +8,7 @@ A detail page declares ``select(scope)``; an object outside the scope is the sam
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from itertools import groupby
 from typing import Any, ClassVar
 
@@ -126,6 +127,16 @@ def grades_of(classes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         members = list(rows)
         grades.append({"grade": grade, "classes": members, "pupils": sum(c["pupils"] for c in members)})
     return grades
+
+
+def query_day(request: HttpRequest) -> date:
+    """The day a page shows (``?date=YYYY-MM-DD``): today when missing or unreadable (a page never errs on it)."""
+    from kehou.core import clock
+
+    try:
+        return date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.localdate(clock.now())
 
 
 def safe_next(request: HttpRequest) -> str | None:

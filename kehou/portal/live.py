@@ -16,33 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kehou.attendance import live
-from kehou.attendance.api import live_topics_for
+from kehou.attendance import live, selectors
 from kehou.attendance.models import FollowUp
 from kehou.attendance.services import followups
 from kehou.core import clock
 from kehou.core.api import parse_id
 from kehou.core.excel import xlsx_response
-from kehou.core.pages import ActionPage, ScopedPage
+from kehou.core.pages import ActionPage, ScopedPage, query_day
 from kehou.core.scope import Scope
 
-STATE_LABELS = {
-    "upcoming": gettext_lazy("Upcoming"),
-    "open": gettext_lazy("Check-in open"),
-    "in_progress": gettext_lazy("Class under way"),
-    "checked_in": gettext_lazy("Checked in"),
-    "roll_call_taken": gettext_lazy("Roll call taken"),
-    "missed": gettext_lazy("Missed"),
-}
 CHECK_IN_CSS = {"on_time": "ok", "makeup": "ok", "late": "warn", "uncertain": "warn", "missing": "bad"}
 CHECK_IN_CSS |= {"missed": "bad", "outside": "bad", "not_yet": "state-upcoming"}
-
-
-def _day(request: HttpRequest) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return timezone.localdate(clock.now())
 
 
 class LivePage(ScopedPage):
@@ -54,7 +38,7 @@ class LivePage(ScopedPage):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         scope = self.scope  # who watches no school sees an empty board (the menu does not offer it)
-        day = _day(request)
+        day = query_day(request)
         now = clock.now()
         school_id = parse_id(request.GET.get("school", ""))
         class_id = parse_id(request.GET.get("course_class", ""))
@@ -63,7 +47,7 @@ class LivePage(ScopedPage):
         if request.GET.get("format") == "xlsx":
             return self.export(request, board, day)
         for card in board["sessions"]:
-            card["state_label"] = STATE_LABELS.get(card["state"], card["state"])
+            card["state_label"] = selectors.STATE_LABELS.get(card["state"], card["state"])
             card["check_in"]["label"] = live.CHECK_IN_LABELS.get(card["check_in"]["code"], "")
             card["check_in"]["css"] = CHECK_IN_CSS.get(card["check_in"]["code"], "")
             card["follow_up_labels"] = [FollowUp.Kind(k).label for k in card["follow_ups"]]
@@ -82,7 +66,7 @@ class LivePage(ScopedPage):
             "school_id": school_id,
             "class_id": class_id,
             "teacher": teacher,
-            "topics": " ".join(live_topics_for(scope)),
+            "topics": " ".join(live.board_topics(scope)),
             "may_handle": may_handle,
             "export_sessions": f"?{query.urlencode()}&list=sessions",
             "export_follow_ups": f"?{query.urlencode()}&list=follow_ups",
@@ -125,7 +109,7 @@ class LivePage(ScopedPage):
                     c["course_class"]["name"],
                     c["room"],
                     c["teacher"] or "",
-                    str(STATE_LABELS.get(c["state"], c["state"])),
+                    str(selectors.STATE_LABELS.get(c["state"], c["state"])),
                     str(live.CHECK_IN_LABELS.get(c["check_in"]["code"], "")),
                     c["roll_call"]["expected"],
                     c["roll_call"]["present"],

@@ -313,15 +313,14 @@ def _follow_up_items(*, scope: Scope, now: datetime) -> list[Todo]:
 
     open_rows = live.follow_ups(scope=scope).filter(resolved_at__isnull=True)
     if live.may_watch(scope):
-        mine = [FollowUp.Level.OPERATOR] if scope.operator_school_ids else [FollowUp.Level.SCHOOL]
-        if scope.everything or scope.district_ids:
-            mine = [FollowUp.Level.OPERATOR]
+        # the last level a follow-up reaches is the operator's; bureaus watch it there too
+        mine = FollowUp.Level.SCHOOL if scope.school_ids and not scope.operator_school_ids else FollowUp.Level.OPERATOR
         by_level = Counter(open_rows.values_list("level", flat=True))
         n = sum(by_level.values())
         if not n:
             return []
         label = ngettext("%(n)s follow-up open in your schools", "%(n)s follow-ups open in your schools", n)
-        return [Todo("follow-ups", n, label % {"n": n}, _url("live"), urgent=any(by_level[level] for level in mine))]
+        return [Todo("follow-ups", n, label % {"n": n}, _url("live"), urgent=by_level[mine] > 0)]
     if Role.TEACHER not in scope.roles:
         return []
     rows = list(open_rows.filter(level=FollowUp.Level.TEACHER).select_related("session__course_class")[:5])

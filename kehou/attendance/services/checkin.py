@@ -112,8 +112,9 @@ def check_in(
                 district_id=school.district_id,
             )
             data = {"kind": "check_in", "session": session.pk, "outcome": outcome, "timing": timing}
-            events.broadcast(f"session:{session.pk}", {**data, "at": now.isoformat()})
-            broadcast_live(school_id=school.pk, data={**data, "at": now.isoformat()})
+            data["at"] = now.isoformat()
+            events.broadcast(f"session:{session.pk}", data)
+            broadcast_live(school_id=school.pk, data=data)
     except IntegrityError:
         raise Conflict(_("This session is already checked in."), code=ErrorCode.ALREADY_CHECKED_IN) from None
     return row

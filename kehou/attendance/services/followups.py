@@ -71,15 +71,16 @@ def _conditions(row: dict[str, Any], *, now: datetime, no_check_in_after: timede
     sid, school = row["pk"], row["course_class__school_id"]
     outcome = row["check_in__outcome"]
     makeup = row["check_in__makeup"] or ""
-    if now >= start + no_check_in_after and outcome in (None, CheckIn.Outcome.MISSED) and makeup != "approved":
+    cleared = makeup == CheckIn.Makeup.APPROVED
+    if now >= start + no_check_in_after and outcome in (None, CheckIn.Outcome.MISSED) and not cleared:
         found.append(Found(sid, school, K.NO_CHECK_IN))
-    if outcome in (CheckIn.Outcome.OUTSIDE, CheckIn.Outcome.UNCERTAIN) and makeup != "approved":
+    if outcome in (CheckIn.Outcome.OUTSIDE, CheckIn.Outcome.UNCERTAIN) and not cleared:
         found.append(Found(sid, school, K.OUTSIDE if outcome == CheckIn.Outcome.OUTSIDE else K.UNCERTAIN))
-    if makeup == "pending":
+    if makeup == CheckIn.Makeup.PENDING:
         found.append(Found(sid, school, K.MAKEUP_PENDING))
     expected = row["roll_call__expected"]
-    if expected is None:
-        expected, unmarked = row["course_class__taken"] or 0, row["course_class__taken"] or 0
+    if expected is None:  # no sheet yet: every place is unmarked
+        expected = unmarked = row["course_class__taken"] or 0
     else:
         unmarked = row["roll_call__unmarked"] or 0
     if now >= end and expected > 0 and unmarked >= expected:
@@ -112,9 +113,7 @@ def followups_scan(*, now: datetime, school_ids: list[int] | None = None) -> dic
     conf = rules()
     today = timezone.localdate(now)
     first = today - timedelta(days=int(conf["FOLLOW_UP_DAYS"]) - 1)
-    sessions = ClassSession.objects.filter(
-        date__gte=first, date__lte=today, course_class__status="active", starts_at__isnull=False
-    )
+    sessions = ClassSession.objects.filter(date__gte=first, date__lte=today, course_class__status="active")
     if school_ids is not None:
         sessions = sessions.filter(course_class__school_id__in=school_ids)
     after = timedelta(minutes=int(conf["NO_CHECK_IN_AFTER_MINUTES"]))

@@ -88,7 +88,7 @@ def test_no_roll_call_after_the_end_cleared_by_a_mark_and_absences_counted(city:
     checkin.check_in(
         actor=city.users["teacher"], session=lesson, now=start_of(lesson, -5), **at_school(city.a1, metres_north=30)
     )
-    end = start_of(lesson, 0) + (lesson_end(lesson) - start_of(lesson, 0))
+    end = lesson_end(lesson)
     followups_scan(now=end - timedelta(minutes=1))
     assert rows(lesson) == {}
     followups_scan(now=end)

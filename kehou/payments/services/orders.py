@@ -224,15 +224,13 @@ def apply_payment(*, attempt: PaymentAttempt, event: ChannelEvent, now: datetime
             outcome = "late_refunded"
         else:
             was_closed = order.status == Order.Status.CLOSED
-            paid = {"status": Order.Status.PAID, "paid_fen": order.total_fen, "paid_at": paid_at}
-            Order.objects.filter(pk=order.pk).update(channel=attempt.channel, **paid)
-            done = {"status": PaymentAttempt.Status.PAID, "channel_trade_no": event.channel_trade_no}
-            PaymentAttempt.objects.filter(pk=attempt.pk).update(finished_at=now, **done)
-            # Both rows are locked: what was written is what they now hold.
-            for field, value in {**paid, "channel": attempt.channel}.items():
-                setattr(order, field, value)
-            for field, value in {**done, "finished_at": now}.items():
-                setattr(attempt, field, value)
+            # Both rows are locked: what is written here is what they hold, so they are not read back.
+            order.status, order.paid_fen, order.paid_at = Order.Status.PAID, order.total_fen, paid_at
+            order.channel = attempt.channel
+            order.save(update_fields=["status", "paid_fen", "paid_at", "channel"])
+            attempt.status, attempt.channel_trade_no = PaymentAttempt.Status.PAID, event.channel_trade_no
+            attempt.finished_at = now
+            attempt.save(update_fields=["status", "channel_trade_no", "finished_at"])
             confirmed = False
             if not was_closed:
                 try:
