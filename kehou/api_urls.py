@@ -9,7 +9,8 @@ from kehou.ledger.api_urls import urlpatterns as ledger
 from kehou.notify.api_urls import urlpatterns as notify
 from kehou.orgs.api_urls import urlpatterns as orgs
 from kehou.payments.api_urls import urlpatterns as payments
+from kehou.payroll.api_urls import urlpatterns as payroll
 from kehou.people.api_urls import urlpatterns as people
 
 app_name = "api"
-urlpatterns: list = [*people, *orgs, *core, *catalog, *enrolment, *notify, *payments, *ledger, *attendance]
+urlpatterns: list = [*people, *orgs, *core, *catalog, *enrolment, *notify, *payments, *ledger, *attendance, *payroll]

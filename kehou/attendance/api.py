@@ -14,7 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock
-from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, ScopedObjectView, parsed, query_int
+from kehou.core.api import (
+    ERRORS,
+    NOT_FOUND,
+    ActionView,
+    ScopedListAPIView,
+    ScopedObjectView,
+    parsed,
+    query_bool,
+    query_int,
+)
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError, NotFound
 from kehou.core.scope import Scope
@@ -464,10 +473,9 @@ class FollowUpListView(ScopedListAPIView):
     def select(self, scope: Scope) -> QuerySet[Any]:
         p = self.request.query_params
         qs = live.follow_ups(scope=scope)
-        if p.get("open") in ("true", "1"):
-            qs = qs.filter(resolved_at__isnull=True)
-        elif p.get("open") in ("false", "0"):
-            qs = qs.filter(resolved_at__isnull=False)
+        is_open = query_bool(self.request, "open")
+        if is_open is not None:
+            qs = qs.filter(resolved_at__isnull=is_open)
         if p.get("level") in FollowUp.Level.values:
             qs = qs.filter(level=p["level"])
         if p.get("kind") in FollowUp.Kind.values:

@@ -154,6 +154,18 @@ def query_int(request: Request, name: str) -> int | None:
     return number
 
 
+def query_bool(request: Request, name: str) -> bool | None:
+    """A true/false filter from the query string: None when absent; ``true``/``1`` or ``false``/``0``; 400 else."""
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0"):
+        return False
+    raise ValidationError({name: [ErrorDetail(_("Say true or false."), code="invalid")]})
+
+
 __all__ = [
     "ERRORS",
     "NOT_FOUND",
@@ -164,6 +176,7 @@ __all__ = [
     "mixins",
     "parse_id",
     "parsed",
+    "query_bool",
     "query_int",
     "request_key",
 ]

@@ -257,6 +257,18 @@ class ErrorCode(StrEnum):
     FOLLOW_UP_NOTE_INVALID = "follow_up_note_invalid", 400, "attendance", "closing a follow-up without a note, or with one longer than 200 characters"
     NOT_FOLLOW_UP_HANDLER = "not_follow_up_handler", 403, "attendance", "closing a follow-up one may see but is not its school's or an authorised operator's (a teacher, a bureau)"
     SUBSTITUTE_INVALID = "substitute_invalid", 400, "attendance", "naming as substitute a teacher who does not teach at the school, or the class's own teacher"
+    # payroll
+    PAY_LINE_STATE = "pay_line_state", 409, "payroll", "approving, rejecting or disputing a pay line that is not in the state the action needs (approving twice, the operator before the school, rejecting an approved line)"
+    PAY_NOTHING_TO_APPROVE = "pay_nothing_to_approve", 409, "payroll", "approving a school's month when no line of it awaits the caller"
+    PAY_REASON_INVALID = "pay_reason_invalid", 400, "payroll", "a rejection, dispute or answer without a reason, or with one longer than 200 characters"
+    PAY_PERIOD_INVALID = "pay_period_invalid", 400, "payroll", "a period that is not a month written `YYYY-MM`, or a month that has not begun"
+    NOT_PAY_APPROVER = "not_pay_approver", 403, "payroll", "approving or rejecting lines of a school one is not the administrator of (the school's step) or not authorised for (the operator's step)"
+    NOT_LINE_TEACHER = "not_line_teacher", 403, "payroll", "disputing a pay line that is not one's own"
+    PAY_RATE_INVALID = "pay_rate_invalid", 400, "payroll", "a pay rate that is not a whole number of fen above 0, or above the authorities' standard for the course's category"
+    PAYOUT_NOTHING = "payout_nothing", 409, "payroll", "paying out a period with no approved line left to pay"
+    PAYOUT_BATCH_RUNNING = "payout_batch_running", 409, "payroll", "starting a payout batch while another of the same operator is still being sent"
+    PAYEE_MISSING = "payee_missing", 409, "payroll", "paying a teacher who has not bound a WeChat account to receive pay (the batch pays the others; this one waits)"
+    PAYOUT_NOTIFICATION_REJECTED = "payout_notification_rejected", 400, "payroll", "a payout notification that does not verify (signature, serial, age, encryption) or names no payout of ours"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."
     SERVER_ERROR = "server_error", 500, "portal", "Something went wrong on our side."

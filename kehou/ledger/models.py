@@ -51,6 +51,7 @@ class LedgerTransaction(models.Model):
         SETTLEMENT = "settlement", _("Channel settlement into escrow")
         REFUND = "refund", _("Refund")
         RELEASE = "release", _("Release from prepayments")
+        ACCRUAL = "accrual", _("Teachers' pay accrued")
         PAYOUT = "payout", _("Payout from escrow")
         CORRECTION = "correction", _("Correction")
 

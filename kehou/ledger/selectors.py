@@ -163,9 +163,13 @@ def account_label(account: Account) -> str:
     if code.startswith("prepaid:school:"):
         school = account.school.name if account.school is not None else code.rsplit(":", 1)[1]
         return str(_("Prepayments · %(school)s")) % {"school": school}
+    if code.startswith("earned:school:"):
+        school = account.school.name if account.school is not None else code.rsplit(":", 1)[1]
+        return str(_("Earned by delivery · %(school)s")) % {"school": school}
     labels = {
         "refunds_payable": _("Refunds payable"),
         "teacher_pay_payable": _("Teachers' pay payable"),
         "operator_costs_payable": _("Operator costs payable"),
+        "tax_withheld_payable": _("Tax withheld"),
     }
     return str(labels.get(code, account.name))

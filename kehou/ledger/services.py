@@ -24,6 +24,7 @@ ESCROW = "escrow"
 REFUNDS_PAYABLE = "refunds_payable"
 TEACHER_PAY_PAYABLE = "teacher_pay_payable"
 OPERATOR_COSTS_PAYABLE = "operator_costs_payable"
+TAX_WITHHELD_PAYABLE = "tax_withheld_payable"
 
 
 def clearing_code(channel: str) -> str:
@@ -32,6 +33,11 @@ def clearing_code(channel: str) -> str:
 
 def prepaid_code(school_id: int) -> str:
     return f"prepaid:school:{school_id}"
+
+
+def earned_code(school_id: int) -> str:
+    """Fees released by delivery: still in escrow, no longer the parents' (teachers' pay and costs come out of it)."""
+    return f"earned:school:{school_id}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ def account(code: str) -> Account:
     elif code.startswith("prepaid:school:"):
         school = School.objects.get(pk=int(code.rsplit(":", 1)[1]))
         values = {"name": f"家长预付款 Prepayments · {school.name}", "kind": Account.Kind.LIABILITY, "school": school}
+    elif code.startswith("earned:school:"):
+        school = School.objects.get(pk=int(code.rsplit(":", 1)[1]))
+        values = {"name": f"已履约收入 Earned · {school.name}", "kind": Account.Kind.LIABILITY, "school": school}
+    elif code == TAX_WITHHELD_PAYABLE:
+        values = {"name": "代扣个税 Tax withheld", "kind": Account.Kind.LIABILITY}
     elif code == REFUNDS_PAYABLE:
         values = {"name": "应付退款 Refunds payable", "kind": Account.Kind.LIABILITY}
     elif code == TEACHER_PAY_PAYABLE:

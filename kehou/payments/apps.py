@@ -11,12 +11,14 @@ class PaymentsConfig(AppConfig):
         from kehou.enrolment.hooks import register_place_payments
         from kehou.ledger.selectors import EXTRA_CHECKS
 
-        from .checks import orders_have_their_postings
+        from .checks import orders_have_their_postings, releases_add_up
         from .hooks import OrderPlacePayments
 
         register_place_payments(OrderPlacePayments())
         if orders_have_their_postings not in EXTRA_CHECKS:
             EXTRA_CHECKS.append(orders_have_their_postings)
+        if releases_add_up not in EXTRA_CHECKS:
+            EXTRA_CHECKS.append(releases_add_up)
         register_jobs()
 
 

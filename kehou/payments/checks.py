@@ -59,3 +59,40 @@ def orders_have_their_postings() -> list[str]:
                 f"order {order.order_no}: refunded {order.refunded_fen} ≠ refunds {refunded_by_order.get(order.pk, 0)}"
             )
     return breaches
+
+
+def releases_add_up() -> list[str]:
+    """Released never exceeds paid for any place: each line's ``released_fen`` is the sum of its releases, and with
+    what was refunded stays within what was charged; the ledger's release postings are exactly the releases."""
+    from .models import OrderLine, Release
+
+    breaches: list[str] = []
+    by_line = dict(Release.objects.values_list("line_id").annotate(s=Sum("amount_fen")).values_list("line_id", "s"))
+    for pk, amount, refunded, released in OrderLine.objects.filter(released_fen__gt=0).values_list(
+        "pk", "amount_fen", "refunded_fen", "released_fen"
+    ):
+        if by_line.get(pk, 0) != released:
+            breaches.append(f"order line {pk}: released {released} ≠ releases {by_line.get(pk, 0)}")
+        if refunded + released > amount:
+            breaches.append(f"order line {pk}: refunded {refunded} + released {released} > charged {amount}")
+    for pk in set(by_line) - set(OrderLine.objects.filter(released_fen__gt=0).values_list("pk", flat=True)):
+        breaches.append(f"order line {pk}: releases {by_line[pk]} but released 0")
+    by_session = dict(
+        Release.objects.values_list("session_id").annotate(s=Sum("amount_fen")).values_list("session_id", "s")
+    )
+    posted = dict(
+        Posting.objects.filter(
+            transaction__kind=LedgerTransaction.Kind.RELEASE, transaction__key__startswith="release:session:"
+        )
+        .values_list("transaction__key")
+        .annotate(s=Sum("amount_fen"))
+        .values_list("transaction__key", "s")
+    )
+    for session_id, amount in by_session.items():
+        if posted.get(f"release:session:{session_id}") != amount:
+            breaches.append(
+                f"session {session_id}: released {amount}, posted {posted.get(f'release:session:{session_id}')}"
+            )
+    for key in set(posted) - {f"release:session:{s}" for s in by_session}:
+        breaches.append(f"{key}: posted without releases")
+    return breaches

@@ -85,6 +85,8 @@ class OrderLine(models.Model):
     description = models.CharField(_("description"), max_length=120)
     amount_fen = models.PositiveIntegerField(_("amount (fen)"))
     refunded_fen = models.PositiveIntegerField(_("refunded (fen)"), default=0)
+    # Released from the prepayments by delivery (sessions held with evidence): no longer refundable.
+    released_fen = models.PositiveIntegerField(_("released (fen)"), default=0)
     handed_out_at = models.DateTimeField(_("materials handed out at"), null=True, blank=True)
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.through("order", Order.kehou_scope)
@@ -94,10 +96,37 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "kind"], name="order_line_once_per_kind"),
             models.CheckConstraint(condition=Q(refunded_fen__lte=F("amount_fen")), name="line_refund_within_amount"),
+            # What is refunded and what is released never add up to more than was charged (a refund racing a
+            # release: one of the two conditional UPDATEs finds the room gone).
+            models.CheckConstraint(
+                condition=Q(refunded_fen__lte=F("amount_fen") - F("released_fen")), name="line_refund_release_within"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.amount_fen}"
+
+
+class Release(models.Model):
+    """One session's share of one paid order line, moved from the school's prepayments to its earned account when the
+    session was delivered with evidence (ledger ``release:session:<id>``). At most one per line and session."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="releases")
+    session = models.ForeignKey("enrolment.ClassSession", on_delete=models.PROTECT, related_name="releases")
+    amount_fen = models.PositiveIntegerField(_("amount (fen)"))
+    at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.through("line", OrderLine.kehou_scope)
+
+    class Meta:
+        ordering = ["session_id", "line_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "session"], name="release_once_per_session"),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="release_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}@{self.session_id} {self.amount_fen}"
 
 
 class PaymentAttempt(models.Model):

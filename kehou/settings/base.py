@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kehou.ledger",
     "kehou.payments",
     "kehou.attendance",
+    "kehou.payroll",
     "kehou.notify",
     "kehou.portal",
     "kehou.demo",
@@ -201,6 +202,18 @@ KEHOU_ATTENDANCE = {
     "NO_CHECK_IN_AFTER_MINUTES": int(os.environ.get("KEHOU_NO_CHECK_IN_AFTER_MINUTES", "10")),
     "ESCALATE_AFTER_MINUTES": int(os.environ.get("KEHOU_FOLLOW_UP_ESCALATE_AFTER_MINUTES", "15")),
     "FOLLOW_UP_DAYS": int(os.environ.get("KEHOU_FOLLOW_UP_DAYS", "2")),
+}
+
+# Teachers' class-hour pay (kehou.payroll): lines are computed for sessions of the last COMPUTE_DAYS days (the task
+# worker runs it every COMPUTE_EVERY_SECONDS); payouts go through PAYOUT_CHANNEL ("simulator" for the demo,
+# "wechat" for WeChat Pay's merchant transfer) and one still with the channel is asked about after
+# QUERY_AFTER_SECONDS; an unknown answer is sent again (same bill number) up to SEND_ATTEMPTS times.
+KEHOU_PAYROLL: dict[str, int | str] = {
+    "COMPUTE_DAYS": int(os.environ.get("KEHOU_PAY_COMPUTE_DAYS", "40")),
+    "COMPUTE_EVERY_SECONDS": int(os.environ.get("KEHOU_PAY_COMPUTE_EVERY_SECONDS", "300")),
+    "PAYOUT_CHANNEL": os.environ.get("KEHOU_PAYOUT_CHANNEL", "simulator"),
+    "QUERY_AFTER_SECONDS": int(os.environ.get("KEHOU_PAYOUT_QUERY_AFTER_SECONDS", "120")),
+    "SEND_ATTEMPTS": int(os.environ.get("KEHOU_PAYOUT_SEND_ATTEMPTS", "10")),
 }
 
 # The live event channel (kehou.notify.events): a stream sends a heartbeat comment after HEARTBEAT_SECONDS of

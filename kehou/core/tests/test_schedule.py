@@ -33,6 +33,8 @@ JOBS = {
     "payments.close_expired_orders": "kehou.payments.tasks.close_expired_orders",
     "payments.deliver_simulator_notifications": "kehou.payments.tasks.deliver_simulator_notifications",
     "payments.poll_refunds": "kehou.payments.tasks.poll_refunds",
+    "payroll.compute_pay_lines": "kehou.payroll.tasks.compute_pay_lines",
+    "payroll.follow_payouts": "kehou.payroll.tasks.follow_payouts",
 }
 # A moment that starts a slot of every job's interval (5, 30 and 300 seconds).
 AT = datetime.fromtimestamp(1_800_000_000 - 1_800_000_000 % 300).astimezone()
@@ -71,8 +73,8 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=4)) == []
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
-    assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 7
-    assert DBTaskResult.objects.count() == 20
+    assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 8
+    assert DBTaskResult.objects.count() == 23
 
 
 @pytest.mark.django_db
@@ -125,6 +127,15 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "sms_sent": 0,
         "sms_no_phone": 0,
         "events_purged": 0,
+        "pay_sessions_read": 0,
+        "pay_lines_created": 0,
+        "pay_lines_updated": 0,
+        "pay_lines_removed": 0,
+        "fees_released_fen": 0,
+        "sessions_without_rate": 0,
+        "payout_notifications_delivered": 0,
+        "payouts_resent": 0,
+        "payouts_queried": 0,
     }
     assert not DBTaskResult.objects.exists()  # nothing went through a queue
 

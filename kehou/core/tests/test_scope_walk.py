@@ -44,6 +44,7 @@ from kehou.core.scope import ScopeSpec
 from kehou.enrolment.tests.factories import walker_rows as enrolment_walker_rows
 from kehou.orgs.models import Organisation
 from kehou.payments.tests.factories import walker_rows as payments_walker_rows
+from kehou.payroll.tests.factories import walker_rows as payroll_walker_rows
 from kehou.people.models import Role
 from kehou.testing import factories as f
 
@@ -58,6 +59,10 @@ PUBLIC: dict[str, str] = {
     "drf_spectacular.views.SpectacularSwaggerSplitView": "API docs UI (its start-up script served apart, for the CSP)",
     "django.contrib.staticfiles.views.serve": "static files (DEBUG only)",
     "django.views.static.serve": "static files (DEBUG only)",
+    "kehou.payroll.api.PayoutNotifyView": (
+        "the payout channel's notifications: called by the channel's servers, proven by its signature, never by a "
+        "login; reads no scoped rows"
+    ),
     "kehou.payments.api_notify.NotifyView": (
         "payment channels' notifications: called by the channel's servers, proven by the channel's signature "
         "(verified, matched and logged by services.notifications), never by a login; reads no scoped rows"
@@ -317,6 +322,7 @@ def world(city: City, settings: Any, tmp_path: Any) -> World:
     walker_proofs(now)  # a stored PDF proof on each submission (kehou/catalog/tests/factories.py)
     enrolment_walker_rows(city)  # classes, windows, holds, waivers, draws (kehou/enrolment/tests/factories.py)
     payments_walker_rows(city)  # orders, attempts, refunds, notifications, ledger (kehou/payments/tests/factories.py)
+    payroll_walker_rows(city)  # pay lines, payouts, batches (kehou/payroll/tests/factories.py)
     # Audit entries in every corner.
     with transaction.atomic():
         for obj in (city.a1, city.a2, city.b1, city.district_a, city.district_b):

@@ -74,7 +74,8 @@ def quote(order: Order, *, now: datetime) -> Quote:
     lines = {line.kind: line for line in order.lines.all()}
     course = lines.get(OrderLine.Kind.COURSE)
     materials = lines.get(OrderLine.Kind.MATERIALS)
-    course_left = (course.amount_fen - course.refunded_fen) if course else 0
+    # What delivered sessions released to the school is earned, not refundable.
+    course_left = (course.amount_fen - course.refunded_fen - course.released_fen) if course else 0
     policy = policy_for(order.school.district)
     rule = "before_start"
     needs_approval = False
@@ -100,7 +101,7 @@ def quote(order: Order, *, now: datetime) -> Quote:
         needs_approval = bool(policy and policy.approval_after_start)
     materials_fen = 0
     if materials and materials.handed_out_at is None:
-        materials_fen = materials.amount_fen - materials.refunded_fen
+        materials_fen = materials.amount_fen - materials.refunded_fen - materials.released_fen
     return Quote(
         course_fen=max(course_fen, 0),
         materials_fen=materials_fen,
@@ -118,7 +119,7 @@ def _reserve(order: Order, *, course_fen: int, materials_fen: int) -> None:
         raise Conflict(_("That is more than is left to refund."), code=ErrorCode.REFUND_EXCEEDS_PAID)
     for kind, part in ((OrderLine.Kind.COURSE, course_fen), (OrderLine.Kind.MATERIALS, materials_fen)):
         if part and not OrderLine.objects.filter(
-            order=order, kind=kind, refunded_fen__lte=F("amount_fen") - part
+            order=order, kind=kind, refunded_fen__lte=F("amount_fen") - F("released_fen") - part
         ).update(refunded_fen=F("refunded_fen") + part):
             raise Conflict(_("That is more than is left to refund."), code=ErrorCode.REFUND_EXCEEDS_PAID)
 

@@ -20,7 +20,10 @@ def simulator_deliver(*, now: datetime, limit: int = 200) -> int:
         return 0
     simulator = SimulatorGateway()
     sent = 0
-    for delivery in SimulatorDelivery.objects.filter(delivered_at__isnull=True, deliver_at__lte=now)[:limit]:
+    due = SimulatorDelivery.objects.filter(delivered_at__isnull=True, deliver_at__lte=now).exclude(
+        event_type__startswith="MCHTRANSFER."  # payouts' (kehou.payroll delivers its own)
+    )
+    for delivery in due[:limit]:
         # One conditional UPDATE claims the delivery (two tickers never send it twice).
         if not SimulatorDelivery.objects.filter(pk=delivery.pk, delivered_at__isnull=True).update(delivered_at=now):
             continue

@@ -1,0 +1,86 @@
+"""Release from escrow by delivery: a session held with evidence releases its share of every paid place of its class
+from the school's prepayments to its earned account (both still in the supervised escrow account; what is earned
+pays the teachers and the operator's costs).
+
+Ledger posting, once per session: ``release:session:<id>``  Dr prepaid:school:<id>  Cr earned:school:<id>.
+
+A place's share of a session is its course line's amount divided by the class's sessions (the last delivered session
+takes what rounding left), never more than is left unrefunded and unreleased; the materials line is released whole
+with the first delivered session (the materials are handed out then, and no longer refundable). Each share is a
+:class:`~kehou.payments.models.Release` row and moves the line's ``released_fen`` by a conditional UPDATE
+(``refunded + released + x ≤ amount``), so a refund racing a release can never take the same fen twice. Which
+sessions were delivered is the attendance evidence's business: the caller (payroll) decides and calls
+:func:`release_session`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Sum
+
+from kehou.enrolment.models import ClassSession
+from kehou.ledger.services import Leg, earned_code, post, prepaid_code
+
+from ..models import Order, OrderLine, Release
+
+
+def _share(line: OrderLine, *, sessions_total: int, released_before: int, is_last: bool) -> int:
+    room = line.amount_fen - line.refunded_fen - line.released_fen
+    if room <= 0:
+        return 0
+    if line.kind == OrderLine.Kind.MATERIALS:
+        return room
+    if sessions_total <= 0 or is_last:
+        return room
+    return min(line.amount_fen // sessions_total, room)
+
+
+def release_session(*, session: ClassSession, now: datetime) -> int:
+    """Release a delivered session's share of every paid place of its class; returns the fen released now (0 when
+    it was released before or nothing is left to release). Idempotent per session."""
+    if Release.objects.filter(session=session).exists():
+        return 0
+    course_class = session.course_class
+    numbers = list(ClassSession.objects.filter(course_class_id=course_class.pk).values_list("number", flat=True))
+    sessions_total = len(numbers)
+    is_last = bool(numbers) and session.number == max(numbers)
+    lines = OrderLine.objects.filter(
+        order__enrolment__course_class_id=course_class.pk, order__status=Order.Status.PAID
+    ).select_related("order")
+    total = 0
+    with transaction.atomic():
+        rows: list[Release] = []
+        locked = list(lines.select_for_update(of=("self",)))
+        if Release.objects.filter(session=session).exists():  # released meanwhile, by whoever held the locks
+            return 0
+        for line in locked:
+            before = Release.objects.filter(line=line).aggregate(s=Sum("amount_fen"))["s"] or 0
+            if line.kind == OrderLine.Kind.MATERIALS and before:
+                continue
+            amount = _share(line, sessions_total=sessions_total, released_before=before, is_last=is_last)
+            if amount <= 0:
+                continue
+            if not OrderLine.objects.filter(
+                pk=line.pk, released_fen__lte=F("amount_fen") - F("refunded_fen") - amount
+            ).update(released_fen=F("released_fen") + amount):
+                continue  # a refund took the room first
+            if line.kind == OrderLine.Kind.MATERIALS and line.handed_out_at is None:
+                OrderLine.objects.filter(pk=line.pk, handed_out_at__isnull=True).update(handed_out_at=now)
+            rows.append(Release(line=line, session=session, amount_fen=amount, at=now))
+            total += amount
+        if not rows:
+            return 0
+        Release.objects.bulk_create(rows)
+        school_id = course_class.school_id
+        post(
+            key=f"release:session:{session.pk}",
+            kind="release",
+            legs=[Leg(prepaid_code(school_id), earned_code(school_id), total)],
+            now=now,
+            school_id=school_id,
+            reference=f"session:{session.pk}",
+            memo=f"{course_class.name} #{session.number}"[:200],
+        )
+    return total

@@ -1,0 +1,130 @@
+"""What the pay API reads and answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from kehou.attendance.serializers import IdName
+from kehou.core.serializers import StrictBooleanField, StrictIntegerField, StrictSerializer
+
+from .models import PayLine, Payout, PayoutBatch
+
+
+class TeacherBrief(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="user.full_name")
+    kind = serializers.CharField()
+
+
+class PayLineSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    period = serializers.CharField(help_text="the month, YYYY-MM")
+    session = serializers.IntegerField(source="session_id")
+    date = serializers.DateField(source="session.date")
+    starts_at = serializers.TimeField(source="session.starts_at")
+    course_class = IdName(source="session.course_class")
+    school = IdName()
+    teacher = TeacherBrief()
+    teacher_kind = serializers.CharField()
+    substitute = serializers.BooleanField(help_text="ran the session as the substitute the school named")
+    class_hours = serializers.IntegerField()
+    rate_fen = serializers.IntegerField()
+    rate_basis = serializers.CharField(
+        help_text="operator_rate, district_standard, city_standard, district_fee_standard or city_fee_standard"
+    )
+    amount_fen = serializers.IntegerField()
+    evidence = serializers.JSONField(help_text="the check-in (outcome, timing, make-up) and the roll call's counts")
+    status = serializers.ChoiceField(choices=PayLine.Status.choices)
+    computed_at = serializers.DateTimeField()
+    school_decided_at = serializers.DateTimeField(allow_null=True)
+    reject_reason = serializers.CharField(allow_blank=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+    accrual_key = serializers.CharField(allow_blank=True, help_text="the ledger transaction that accrued it")
+    disputed_at = serializers.DateTimeField(allow_null=True)
+    dispute_reason = serializers.CharField(allow_blank=True)
+    dispute_answer = serializers.CharField(allow_blank=True)
+    dispute_answered_at = serializers.DateTimeField(allow_null=True)
+    dispute_open = serializers.BooleanField()
+    payout = serializers.IntegerField(source="payout_id", allow_null=True)
+
+
+class PayoutSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    batch = serializers.IntegerField(source="batch_id")
+    period = serializers.CharField()
+    teacher = TeacherBrief()
+    teacher_kind = serializers.CharField()
+    gross_fen = serializers.IntegerField()
+    tax_fen = serializers.IntegerField()
+    net_fen = serializers.IntegerField()
+    tax_rule = serializers.CharField(allow_blank=True)
+    lines = serializers.IntegerField(source="line_count")
+    out_bill_no = serializers.CharField()
+    channel = serializers.CharField()
+    status = serializers.ChoiceField(choices=Payout.Status.choices)
+    channel_state = serializers.CharField(allow_blank=True)
+    transfer_bill_no = serializers.CharField(allow_blank=True)
+    attempts = serializers.IntegerField()
+    failure = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class PayoutBatchSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    operator = IdName()
+    period = serializers.CharField()
+    status = serializers.ChoiceField(choices=PayoutBatch.Status.choices)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    payouts = serializers.IntegerField(source="payout_count")
+    gross_fen = serializers.IntegerField(source="gross_total")
+    tax_fen = serializers.IntegerField(source="tax_total")
+    net_fen = serializers.IntegerField(source="net_total")
+
+
+class PeriodBody(StrictSerializer):
+    period = serializers.CharField(max_length=20, allow_blank=True, help_text="the month, YYYY-MM (required)")
+
+
+class ReasonBody(StrictSerializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True, help_text="required, 1–200 characters")
+
+
+class AnswerBody(StrictSerializer):
+    reinstate = StrictBooleanField(help_text="true: the rejected line awaits approval again; false: it stands")
+    answer = serializers.CharField(max_length=200, allow_blank=True, help_text="required, 1–200 characters")
+
+
+class BatchBody(StrictSerializer):
+    period = serializers.CharField(max_length=20, allow_blank=True, help_text="the month, YYYY-MM (required)")
+    request_key = serializers.CharField(max_length=64, required=False, help_text="or the Idempotency-Key header")
+
+
+class ApprovedResult(serializers.Serializer[Any]):
+    lines = serializers.IntegerField(help_text="how many lines moved")
+
+
+class BatchResult(serializers.Serializer[Any]):
+    batch = PayoutBatchSerializer()
+    skipped_teachers = serializers.ListField(
+        child=serializers.IntegerField(), help_text="teachers with no payout account bound: their lines wait"
+    )
+
+
+class RateBody(StrictSerializer):
+    entry = StrictIntegerField(help_text="the library entry (course)")
+    teacher_kind = serializers.ChoiceField(choices=[("staff", "staff"), ("outside", "outside")])
+    rate_fen = StrictIntegerField(help_text="pay per class hour in fen, at most the authorities' standard")
+
+
+class RateSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    operator = serializers.IntegerField(source="operator_id")
+    entry = serializers.IntegerField(source="entry_id")
+    teacher_kind = serializers.CharField()
+    rate_fen = serializers.IntegerField()
+    set_at = serializers.DateTimeField()
