@@ -22,8 +22,10 @@ from kehou.demo.stages.catalog import build_catalog, catalog_state
 from kehou.demo.stages.city import build_city, plan_city
 from kehou.demo.stages.enrolment import build_enrolment
 from kehou.demo.stages.payments import DemoPayer, build_payments, simulator_enabled
+from kehou.demo.stages.payroll import build_payroll
 
 CITY, CATALOG, CLASSES, PAYMENTS, ATTENDANCE = "city", "catalog", "classes", "payments", "attendance"
+PAY = "pay"
 
 
 def load(
@@ -49,10 +51,14 @@ def load(
     places = DemoPayer(seed=seed) if paying else None
     loaded = build_enrolment(seed=seed, now=now, places=places)
     yield CLASSES, loaded
+    paid = None
     if payments and loaded.state != "no_term":
-        yield PAYMENTS, build_payments(seed=seed, now=now)
+        paid = build_payments(seed=seed, now=now)
+        yield PAYMENTS, paid
     if loaded.state != "no_term":
         yield ATTENDANCE, build_attendance(seed=seed, now=now)
+        if paid is not None and (paid.loaded or paid.state == "loaded"):  # pay comes out of the fees paid
+            yield PAY, build_payroll(now=now)
 
 
 def reset(*, now: datetime) -> dict[str, int]:

@@ -112,7 +112,7 @@ class Payout(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
         SENT = "sent", _("With the channel")
-        PAID = "paid", _("Paid")
+        PAID = "paid", _("Paid out")
         FAILED = "failed", _("Failed")
 
     batch = models.ForeignKey("PayoutBatch", on_delete=models.PROTECT, related_name="payouts")
@@ -200,7 +200,7 @@ class PayLine(models.Model):
         REJECTED = "rejected", _("Rejected")
         APPROVED = "approved", _("Approved")
         PAYING = "paying", _("Being paid")
-        PAID = "paid", _("Paid")
+        PAID = "paid", _("Paid out")
 
     session = models.OneToOneField("enrolment.ClassSession", on_delete=models.PROTECT, related_name="pay_line")
     teacher = models.ForeignKey("people.TeacherProfile", on_delete=models.PROTECT, related_name="pay_lines")

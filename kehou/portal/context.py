@@ -40,6 +40,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids:
         nav.insert(1, (_("Live view"), reverse("portal:live")))
         nav.append((_("Check-ins"), reverse("portal:check-ins")))
+    if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids or scope.teacher_ids:
+        nav.append((_("Class-hour pay"), reverse("portal:pay")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
         nav.append((_("Leave approvals"), reverse("portal:leave-requests")))

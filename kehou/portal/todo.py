@@ -68,6 +68,7 @@ def todo_list(*, user: Any, scope: Scope, sections: list[dict[str, Any]], now: d
     if Role.EXPERT in scope.roles:
         items += _expert_items(scope=scope)
     items += _follow_up_items(scope=scope, now=now)
+    items += _pay_items(scope=scope)
     if Role.TEACHER in scope.roles:
         items += _teacher_items(scope=scope, now=now)
     if Role.PARENT in scope.roles:
@@ -344,6 +345,55 @@ def _follow_up_items(*, scope: Scope, now: datetime) -> list[Todo]:
             urgent=True,
         )
     ]
+
+
+def _pay_items(*, scope: Scope) -> list[Todo]:
+    """Class-hour pay: for a school, the lines awaiting its approval and the disputes awaiting its answer; for an
+    operator, what the schools approved and what is approved but not paid; for a teacher, rejected lines. One
+    aggregate query."""
+    from kehou.payroll import selectors as pay_selectors
+
+    if not (scope.school_ids or scope.operator_school_ids or scope.teacher_ids):
+        return []
+    own_school = Q(school_id__in=scope.school_ids)
+    operators = Q(school_id__in=scope.operator_school_ids)
+    c = (
+        pay_selectors.pay_line_list(scope=scope)
+        .order_by()
+        .aggregate(
+            disputes=Count("pk", filter=own_school & Q(disputed_at__isnull=False, dispute_answered_at__isnull=True)),
+            school=Count("pk", filter=own_school & Q(status="computed")),
+            operator=Count("pk", filter=operators & Q(status="school_approved")),
+            unpaid=Count("pk", filter=operators & Q(status="approved", payout__isnull=True)),
+            rejected=Count(
+                "pk", filter=Q(teacher_id__in=scope.teacher_ids, status="rejected", disputed_at__isnull=True)
+            ),
+        )
+    )
+    items: list[Todo] = []
+    if c["disputes"]:
+        n = c["disputes"]
+        label = ngettext("%(n)s pay dispute to answer", "%(n)s pay disputes to answer", n) % {"n": n}
+        items.append(Todo("pay-disputes", n, label, _url("pay", disputed=1), urgent=True))
+    if c["school"]:
+        n = c["school"]
+        label = ngettext("%(n)s pay line to approve", "%(n)s pay lines to approve", n) % {"n": n}
+        items.append(Todo("pay-school", n, label, _url("pay", status="computed")))
+    if c["operator"]:
+        n = c["operator"]
+        label = ngettext(
+            "%(n)s pay line approved by schools awaits you", "%(n)s pay lines approved by schools await you", n
+        ) % {"n": n}
+        items.append(Todo("pay-operator", n, label, _url("pay", status="school_approved")))
+    if c["unpaid"]:
+        n = c["unpaid"]
+        label = ngettext("%(n)s approved pay line to pay out", "%(n)s approved pay lines to pay out", n) % {"n": n}
+        items.append(Todo("pay-payout", n, label, _url("pay", status="approved")))
+    if c["rejected"] and not (scope.school_ids or scope.operator_school_ids):
+        n = c["rejected"]
+        label = ngettext("%(n)s pay line was rejected", "%(n)s pay lines were rejected", n) % {"n": n}
+        items.append(Todo("pay-rejected", n, label, _url("pay", status="rejected")))
+    return items
 
 
 def _teacher_items(*, scope: Scope, now: datetime) -> list[Todo]:

@@ -3,7 +3,7 @@ kehou/urls.py (one page namespace, ``portal:``)."""
 
 from django.urls import path
 
-from . import live, views
+from . import live, pay, views
 
 urlpatterns: list = [
     path("", views.home_view, name="home"),
@@ -13,4 +13,11 @@ urlpatterns: list = [
     path("logout/", views.logout_view, name="logout"),
     path("operations/live/", live.LivePage.as_view(), name="live"),
     path("follow-ups/<int:pk>/handle", live.FollowUpHandleAction.as_view(), name="follow-up-handle"),
+    path("pay/", pay.PayPage.as_view(), name="pay"),
+    path("pay/schools/<int:pk>/approve", pay.SchoolApproveAction.as_view(), name="pay-school-approve"),
+    path("pay/schools/<int:pk>/operator-approve", pay.OperatorApproveAction.as_view(), name="pay-operator-approve"),
+    path("pay/lines/<int:pk>/reject", pay.LineRejectAction.as_view(), name="pay-line-reject"),
+    path("pay/lines/<int:pk>/dispute", pay.LineDisputeAction.as_view(), name="pay-line-dispute"),
+    path("pay/lines/<int:pk>/answer", pay.LineAnswerAction.as_view(), name="pay-line-answer"),
+    path("pay/operators/<int:pk>/payout", pay.PayoutBatchAction.as_view(), name="pay-payout-batch"),
 ]

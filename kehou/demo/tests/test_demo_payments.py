@@ -141,6 +141,9 @@ class TestTheLoadedPayments:
         build_attendance(
             now=clock.now()
         )  # the session in progress now, as load_demo arranges it (see the classes test)
+        from kehou.demo.stages.payroll import build_payroll
+
+        build_payroll(now=clock.now())  # and the class-hour pay
         before = _row_counts()
         assert not payments.build_payments(now=NOW).loaded
         out = StringIO()

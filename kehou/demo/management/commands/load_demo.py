@@ -54,6 +54,11 @@ SUMMARY = {
         ("comments", "comments"),
         ("leave_requests", "leave requests"),
     ),
+    loader.PAY: (
+        ("pay_lines", "pay lines"),
+        ("payouts_paid", "payouts paid"),
+        ("lines_awaiting_school", "lines of this month awaiting the schools"),
+    ),
     loader.PAYMENTS: (
         ("orders", "orders"),
         ("refunds", "refunds"),
@@ -131,6 +136,7 @@ class Command(BaseCommand):
                 loader.CLASSES: "the demo classes and selection",
                 loader.PAYMENTS: "the demo payments and refunds",
                 loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, comments, leave)",
+                loader.PAY: "the demo class-hour pay",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):
@@ -151,6 +157,8 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("The demo classes and selection are already loaded: nothing to do.")
+        elif stage == loader.PAY:
+            self.stdout.write("The demo class-hour pay is already loaded: nothing to do.")
         elif stage == loader.ATTENDANCE:
             self._counts(stage, result.counts)
             if result.counts.get("session_now"):

@@ -57,6 +57,18 @@ def _fix(school: Any, metres: float, accuracy: float) -> dict[str, Any]:
     }
 
 
+def _fix_for(kind: str, radius: int) -> tuple[float, float, int]:
+    """The fix of a check-in of this kind at a school of this radius: an uncertain one straddles the edge and an
+    outside one lies beyond it whatever the radius (a school with a wide radius would otherwise judge the usual
+    fixes inside, and its make-up would not be needed)."""
+    metres, accuracy, minutes = FIXES[kind]
+    if kind == "uncertain":
+        return float(radius), float(accuracy), minutes
+    if kind == "outside":
+        return float(radius + metres), float(accuracy), minutes
+    return min(float(metres), radius / 4), min(float(accuracy), radius / 4), minutes
+
+
 def _held_sessions(now: datetime) -> list[Any]:
     from kehou.attendance.services.common import session_bounds
     from kehou.enrolment.models import ClassSession
@@ -104,7 +116,7 @@ def build_history(*, seed: int, now: datetime) -> dict[str, int]:
         teacher = session.course_class.teacher.user
         kind = kind_of.get(i, "inside")
         if kind != "missed":
-            metres, accuracy, minutes = FIXES[kind]
+            metres, accuracy, minutes = _fix_for(kind, session.course_class.school.checkin_radius_m)
             checkin.check_in(
                 actor=teacher,
                 session=session,
