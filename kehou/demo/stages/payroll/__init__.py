@@ -150,10 +150,11 @@ def _operator_rate(now: datetime) -> int:
 
     user = User.objects.filter(username="operator").first()
     ra = user.role_assignments.filter(role="operator_staff").select_related("operator").first() if user else None
-    if ra is None:
+    if ra is None or ra.operator is None:
         return 0
+    operator = ra.operator
     cls = (
-        CourseClass.objects.filter(school__in=ra.operator.schools.all(), kind="course", teacher__kind="staff")
+        CourseClass.objects.filter(school__in=operator.schools.all(), kind="course", teacher__kind="staff")
         .select_related("entry__item", "school")
         .order_by("pk")
         .first()
@@ -164,7 +165,7 @@ def _operator_rate(now: datetime) -> int:
     ceiling = min(
         (
             book.ceiling(district_id=d, category_id=cls.entry.item.category_id, teacher_kind="staff").rate_fen
-            for d in set(ra.operator.schools.values_list("district_id", flat=True))
+            for d in set(operator.schools.values_list("district_id", flat=True))
         ),
         default=0,
     )
@@ -172,7 +173,7 @@ def _operator_rate(now: datetime) -> int:
         return 0
     pay_rate_set(
         actor=user,
-        operator=ra.operator,
+        operator=operator,
         entry=cls.entry,
         teacher_kind="staff",
         rate_fen=ceiling - 1000,
@@ -244,7 +245,8 @@ def _month(period: str, *, base: datetime, counts: dict[str, int]) -> None:
     month = PayLine.objects.filter(period=period)
     kept = month.filter(teacher__user__username="teacher").order_by("session__date").first()
     kept = kept or month.order_by("pk").first()
-    reinstated = month.exclude(pk=getattr(kept, "pk", None)).exclude(teacher__user__username="teacher").last()
+    others = month.exclude(pk=kept.pk) if kept is not None else month
+    reinstated = others.exclude(teacher__user__username="teacher").last()
     disputes = [kept, reinstated]
     plans = [
         (REJECT_REASON, DISPUTE_KEPT, KEPT_ANSWER, False),
