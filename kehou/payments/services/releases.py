@@ -8,17 +8,19 @@ A place's share of a session is its course line's amount divided by the class's 
 takes what rounding left), never more than is left unrefunded and unreleased; the materials line is released whole
 with the first delivered session (the materials are handed out then, and no longer refundable). Each share is a
 :class:`~kehou.payments.models.Release` row and moves the line's ``released_fen`` by a conditional UPDATE
-(``refunded + released + x ≤ amount``), so a refund racing a release can never take the same fen twice. Which
+(the database checks ``refunded + released ≤ amount``), so a refund racing a release can never take the same fen
+twice. Which
 sessions were delivered is the attendance evidence's business: the caller (payroll) decides and calls
 :func:`release_session`.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 
 from kehou.enrolment.models import ClassSession
 from kehou.ledger.services import Leg, earned_code, post, prepaid_code
@@ -26,53 +28,56 @@ from kehou.ledger.services import Leg, earned_code, post, prepaid_code
 from ..models import Order, OrderLine, Release
 
 
-def _share(line: OrderLine, *, sessions_total: int, released_before: int, is_last: bool) -> int:
+def _share(line: OrderLine, *, sessions_total: int, is_last: bool) -> int:
     room = line.amount_fen - line.refunded_fen - line.released_fen
     if room <= 0:
         return 0
     if line.kind == OrderLine.Kind.MATERIALS:
-        return room
+        return room if line.released_fen == 0 else 0
     if sessions_total <= 0 or is_last:
         return room
     return min(line.amount_fen // sessions_total, room)
 
 
-def release_session(*, session: ClassSession, now: datetime) -> int:
+def release_session(*, session: ClassSession, now: datetime, numbers: list[int] | None = None) -> int:
     """Release a delivered session's share of every paid place of its class; returns the fen released now (0 when
-    it was released before or nothing is left to release). Idempotent per session."""
-    if Release.objects.filter(session=session).exists():
-        return 0
+    it was released before or nothing is left to release). Idempotent per session. ``numbers``: the class's session
+    numbers, when the caller has them (a computation over many sessions reads them once per class).
+
+    The shares are worked out from the lines read under lock and written with one UPDATE per distinct share; the
+    database's check (refunded + released ≤ amount) refuses the whole release if a refund took the room meanwhile
+    (an IntegrityError: the caller tries again on its next run)."""
     course_class = session.course_class
-    numbers = list(ClassSession.objects.filter(course_class_id=course_class.pk).values_list("number", flat=True))
+    if numbers is None:
+        numbers = list(ClassSession.objects.filter(course_class_id=course_class.pk).values_list("number", flat=True))
     sessions_total = len(numbers)
     is_last = bool(numbers) and session.number == max(numbers)
     lines = OrderLine.objects.filter(
         order__enrolment__course_class_id=course_class.pk, order__status=Order.Status.PAID
-    ).select_related("order")
-    total = 0
+    ).order_by("pk")
     with transaction.atomic():
-        rows: list[Release] = []
-        locked = list(lines.select_for_update(of=("self",)))
-        if Release.objects.filter(session=session).exists():  # released meanwhile, by whoever held the locks
+        locked = list(lines.select_for_update())
+        if not locked or Release.objects.filter(session=session).exists():  # nothing paid, or released already
             return 0
+        rows: list[Release] = []
+        by_share: dict[int, list[int]] = defaultdict(list)
+        materials: list[int] = []
         for line in locked:
-            before = Release.objects.filter(line=line).aggregate(s=Sum("amount_fen"))["s"] or 0
-            if line.kind == OrderLine.Kind.MATERIALS and before:
-                continue
-            amount = _share(line, sessions_total=sessions_total, released_before=before, is_last=is_last)
+            amount = _share(line, sessions_total=sessions_total, is_last=is_last)
             if amount <= 0:
                 continue
-            if not OrderLine.objects.filter(
-                pk=line.pk, released_fen__lte=F("amount_fen") - F("refunded_fen") - amount
-            ).update(released_fen=F("released_fen") + amount):
-                continue  # a refund took the room first
+            by_share[amount].append(line.pk)
             if line.kind == OrderLine.Kind.MATERIALS and line.handed_out_at is None:
-                OrderLine.objects.filter(pk=line.pk, handed_out_at__isnull=True).update(handed_out_at=now)
+                materials.append(line.pk)
             rows.append(Release(line=line, session=session, amount_fen=amount, at=now))
-            total += amount
         if not rows:
             return 0
+        for amount, ids in by_share.items():
+            OrderLine.objects.filter(pk__in=ids).update(released_fen=F("released_fen") + amount)
+        if materials:
+            OrderLine.objects.filter(pk__in=materials, handed_out_at__isnull=True).update(handed_out_at=now)
         Release.objects.bulk_create(rows)
+        total = sum(r.amount_fen for r in rows)
         school_id = course_class.school_id
         post(
             key=f"release:session:{session.pk}",

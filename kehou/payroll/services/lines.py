@@ -160,6 +160,7 @@ def pay_lines_compute(
     for school_id, operator_id in OperatorAuthorisation.objects.order_by("pk").values_list("school_id", "operator_id"):
         operators.setdefault(school_id, operator_id)
     result = ComputeResult()
+    numbers: dict[int, list[int]] = {}  # each class's session numbers, read once
     for session in sessions:
         result.sessions += 1
         ok, evidence = delivered(session)
@@ -203,7 +204,12 @@ def pay_lines_compute(
                         computed_at=now,
                         **values,
                     )
-                    result.released_fen += release_session(session=session, now=now)
+                    class_id = session.course_class_id
+                    if class_id not in numbers:
+                        numbers[class_id] = list(
+                            ClassSession.objects.filter(course_class_id=class_id).values_list("number", flat=True)
+                        )
+                    result.released_fen += release_session(session=session, now=now, numbers=numbers[class_id])
             except IntegrityError:
                 continue  # another computation made it first
             result.created += 1
