@@ -268,6 +268,9 @@ class ErrorCode(StrEnum):
     PAYOUT_NOTHING = "payout_nothing", 409, "payroll", "paying out a period with no approved line left to pay"
     PAYOUT_BATCH_RUNNING = "payout_batch_running", 409, "payroll", "starting a payout batch while another of the same operator is still being sent"
     PAYEE_MISSING = "payee_missing", 409, "payroll", "paying a teacher who has not bound a WeChat account to receive pay (the batch pays the others; this one waits)"
+    COST_INVALID = "cost_invalid", 400, "payroll", "an operator cost with a kind not offered, an amount that is not a whole number of fen above 0 and at most ten million yuan, no description, a date outside the term or in the future, or no receipt"
+    REPORT_INVALID = "report_invalid", 400, "payroll", "filing an audit report for a district where the operator has no school, or a term not begun"
+    REPORT_ACKNOWLEDGED = "report_acknowledged", 409, "payroll", "filing again, or acknowledging again, an audit report the bureau has acknowledged"
     PAYOUT_NOTIFICATION_REJECTED = "payout_notification_rejected", 400, "payroll", "a payout notification that does not verify (signature, serial, age, encryption) or names no payout of ours"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."

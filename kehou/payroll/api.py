@@ -21,15 +21,17 @@ from kehou.core import clock
 from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, query_bool, query_int, request_key
 from kehou.core.errors import KehouError, NotFound, error_response
 from kehou.core.scope import Scope
-from kehou.orgs.models import OperatorCompany, School
+from kehou.orgs.models import OperatorCompany, Region, School, Term
 
 from . import selectors
-from .models import PayLine, Payout, PayRate
+from .models import AuditReport, OperatorCost, PayLine, Payout, PayRate
 from .serializers import (
     AnswerBody,
     ApprovedResult,
+    AuditReportSerializer,
     BatchBody,
     BatchResult,
+    OperatorCostSerializer,
     PayLineSerializer,
     PayoutBatchSerializer,
     PayoutSerializer,
@@ -37,8 +39,9 @@ from .serializers import (
     RateBody,
     RateSerializer,
     ReasonBody,
+    ReportBody,
 )
-from .services import lines, payouts, rates
+from .services import lines, payouts, rates, reports
 
 log = logging.getLogger("kehou.payroll")
 
@@ -305,3 +308,56 @@ class PayoutNotifyView(APIView):
             log.exception("payout notification for %s could not be handled", channel)
             return error_response(ErrorCode.CHANNEL_NOT_CONFIGURED, _("This channel is not configured."), 503)
         return HttpResponse(answer, status=status, content_type=content_type)
+
+
+@extend_schema(summary="Audit reports (审计报告) in the caller's scope: the operator's, and those filed to a bureau")
+class AuditReportListView(ScopedListAPIView):
+    serializer_class = AuditReportSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return AuditReport.objects.select_related("operator", "term", "district").order_by("-filed_at", "-pk")
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The operator files (or files again, until acknowledged) its term's audit report to a district",
+        request=ReportBody,
+        responses={200: AuditReportSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class AuditReportFileView(ActionView):
+    body = ReportBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return OperatorCompany.objects.all()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        term = Term.objects.filter(pk=values["term"]).first()
+        district = Region.objects.filter(pk=values["district"], kind=Region.Kind.DISTRICT).first()
+        if term is None or district is None:
+            raise NotFound(_("Not found."))
+        report = reports.report_file(actor=actor, operator=obj, term=term, district=district, now=now)
+        return AuditReportSerializer(report).data
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The district bureau acknowledges a report filed to it (once)",
+        request=None,
+        responses={200: AuditReportSerializer, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class AuditReportAcknowledgeView(ActionView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return AuditReport.objects.select_related("operator", "term", "district")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        return AuditReportSerializer(reports.report_acknowledge(actor=actor, report=obj, now=now)).data
+
+
+@extend_schema(summary="Operator costs (with their receipts' names and hashes) in the caller's scope")
+class OperatorCostListView(ScopedListAPIView):
+    serializer_class = OperatorCostSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return OperatorCost.objects.select_related("school").order_by("-incurred_on", "-pk")

@@ -16,5 +16,9 @@ urlpatterns: list = [
     path("payout-batches/", api.PayoutBatchListView.as_view(), name="payout-batches"),
     path("payouts/", api.PayoutListView.as_view(), name="payouts"),
     path("pay-rates/", api.PayRateListView.as_view(), name="pay-rates"),
+    path("audit-reports/", api.AuditReportListView.as_view(), name="audit-reports"),
+    path("operators/<int:pk>/audit-reports", api.AuditReportFileView.as_view(), name="audit-report-file"),
+    path("audit-reports/<int:pk>/acknowledge", api.AuditReportAcknowledgeView.as_view(), name="audit-report-ack"),
+    path("operator-costs/", api.OperatorCostListView.as_view(), name="operator-costs"),
     path("payouts/notify/<slug:channel>", api.PayoutNotifyView.as_view(), name="payout-notify"),
 ]

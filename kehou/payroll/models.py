@@ -269,3 +269,90 @@ class PayLine(models.Model):
     @property
     def dispute_open(self) -> bool:
         return self.disputed_at is not None and self.dispute_answered_at is None
+
+
+class OperatorCost(models.Model):
+    """A cost the operator bore for a school in a term (training, course development, operating), entered with its
+    receipt (a PDF or image, checked by its content like the proof files). Entering it accrues it in the ledger
+    (``cost:<id>``: Dr earned:school, Cr operator_costs_payable): it comes out of what the school's delivered sessions
+    earned."""
+
+    class Kind(models.TextChoices):
+        TRAINING = "training", _("Training")
+        COURSE_DEVELOPMENT = "course_development", _("Course development")
+        OPERATING = "operating", _("Operating")
+
+    operator = models.ForeignKey("orgs.OperatorCompany", on_delete=models.PROTECT, related_name="costs")
+    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="+")
+    term = models.ForeignKey("orgs.Term", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount_fen = models.PositiveBigIntegerField(_("amount (fen)"))
+    description = models.CharField(_("description"), max_length=200)
+    receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/", max_length=200)
+    receipt_name = models.CharField(max_length=200)
+    receipt_sha256 = models.CharField(max_length=64)
+    receipt_size = models.PositiveIntegerField()
+    receipt_type = models.CharField(max_length=40)
+    incurred_on = models.DateField(_("incurred on"))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
+        district="school__district", school="school", operator="operator", operator_via_school=False
+    )
+
+    class Meta:
+        ordering = ["-incurred_on", "-pk"]
+        verbose_name = _("operator cost")
+        verbose_name_plural = _("operator costs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0, amount_fen__lte=10_000_000_00), name="operator_cost_amount_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.kind} {self.amount_fen}"
+
+
+class AuditReport(models.Model):
+    """The operator's report on a term (审计报告) for the schools of one district, filed to that district's bureau:
+    per school and in total, fees received, refunds, released, teachers' pay (per teacher, with class hours), costs by
+    kind and what remains, generated from the ledger and the pay lines (``figures``, with the postings behind each
+    figure in ``trace``), never typed. Filed again while not acknowledged; the bureau acknowledges it once."""
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("Filed")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+
+    operator = models.ForeignKey("orgs.OperatorCompany", on_delete=models.PROTECT, related_name="audit_reports")
+    term = models.ForeignKey("orgs.Term", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey("orgs.Region", on_delete=models.PROTECT, related_name="+")
+    through = models.DateField(_("figures through"))
+    figures = models.JSONField(default=dict)
+    trace = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.FILED)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(district="district", operator="operator", operator_via_school=False)
+
+    class Meta:
+        ordering = ["-filed_at", "-pk"]
+        verbose_name = _("audit report")
+        verbose_name_plural = _("audit reports")
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "term", "district"], name="audit_report_once"),
+            models.CheckConstraint(
+                condition=Q(status="filed", acknowledged_at__isnull=True)
+                | Q(status="acknowledged", acknowledged_at__isnull=False),
+                name="audit_report_acknowledged_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.term_id} {self.district_id}"

@@ -128,3 +128,40 @@ class RateSerializer(serializers.Serializer[Any]):
     teacher_kind = serializers.CharField()
     rate_fen = serializers.IntegerField()
     set_at = serializers.DateTimeField()
+
+
+class AuditReportSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    operator = IdName()
+    term = IdName()
+    district = IdName()
+    through = serializers.DateField(help_text="the figures are as of the end of this day")
+    status = serializers.ChoiceField(choices=[("filed", "filed"), ("acknowledged", "acknowledged")])
+    figures = serializers.JSONField(
+        help_text=(
+            "schools [{id, name, received, refunded, released, teacher_pay, training, course_development, operating, "
+            "costs, remains, still_prepaid, teachers [{id, name, kind, class_hours, amount}]}] and total (fen)"
+        )
+    )
+    trace = serializers.JSONField(help_text="per school and figure, the ledger transaction keys behind it")
+    filed_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReportBody(StrictSerializer):
+    term = StrictIntegerField()
+    district = StrictIntegerField()
+
+
+class OperatorCostSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    operator = serializers.IntegerField(source="operator_id")
+    school = IdName()
+    term = serializers.IntegerField(source="term_id")
+    kind = serializers.CharField()
+    amount_fen = serializers.IntegerField()
+    description = serializers.CharField()
+    incurred_on = serializers.DateField()
+    receipt_name = serializers.CharField()
+    receipt_sha256 = serializers.CharField()
+    entered_at = serializers.DateTimeField()

@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Check-ins"), reverse("portal:check-ins")))
     if scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids or scope.teacher_ids:
         nav.append((_("Class-hour pay"), reverse("portal:pay")))
+    if scope.everything or scope.district_ids or scope.operator_ids:
+        nav.append((_("Audit reports"), reverse("portal:reports")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
         nav.append((_("Leave approvals"), reverse("portal:leave-requests")))

@@ -3,7 +3,7 @@ kehou/urls.py (one page namespace, ``portal:``)."""
 
 from django.urls import path
 
-from . import live, pay, views
+from . import live, pay, reports, views
 
 urlpatterns: list = [
     path("", views.home_view, name="home"),
@@ -20,4 +20,9 @@ urlpatterns: list = [
     path("pay/lines/<int:pk>/dispute", pay.LineDisputeAction.as_view(), name="pay-line-dispute"),
     path("pay/lines/<int:pk>/answer", pay.LineAnswerAction.as_view(), name="pay-line-answer"),
     path("pay/operators/<int:pk>/payout", pay.PayoutBatchAction.as_view(), name="pay-payout-batch"),
+    path("pay/reports/", reports.ReportListPage.as_view(), name="reports"),
+    path("pay/reports/<int:pk>/", reports.ReportDetailPage.as_view(), name="report"),
+    path("pay/reports/<int:pk>/acknowledge", reports.ReportAcknowledgeAction.as_view(), name="report-acknowledge"),
+    path("pay/operators/<int:pk>/report", reports.ReportFileAction.as_view(), name="report-file"),
+    path("pay/operators/<int:pk>/costs", reports.CostAddAction.as_view(), name="cost-add"),
 ]

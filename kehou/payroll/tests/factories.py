@@ -143,7 +143,7 @@ def walker_rows(city: object) -> None:
     from kehou.orgs.models import OperatorAuthorisation, OperatorCompany
     from kehou.payments.models import Order
 
-    from ..models import PayLine, Payout, PayoutBatch
+    from ..models import AuditReport, OperatorCost, PayLine, Payout, PayoutBatch
 
     now = timezone.now()
     seen: set[int] = set()
@@ -198,3 +198,31 @@ def walker_rows(city: object) -> None:
             created_at=now,
         )
         payout.schools.set([cls.school_id])
+        district = cls.school.district
+        if not AuditReport.objects.filter(operator=operator, term=cls.term, district=district).exists():
+            AuditReport.objects.create(
+                operator=operator,
+                term=cls.term,
+                district=district,
+                through=session.date,
+                figures={"schools": [{"id": cls.school_id, "name": cls.school.name}], "total": {}},
+                trace={},
+                filed_by=order.payer,
+                filed_at=now,
+            )
+        OperatorCost.objects.create(
+            operator=operator,
+            school_id=cls.school_id,
+            term=cls.term,
+            kind="training",
+            amount_fen=100,
+            description=f"走查成本{cls.school_id}",
+            receipt="receipts/walker.pdf",
+            receipt_name="walker.pdf",
+            receipt_sha256="0" * 64,
+            receipt_size=1,
+            receipt_type="application/pdf",
+            incurred_on=session.date,
+            entered_by=order.payer,
+            entered_at=now,
+        )

@@ -58,6 +58,7 @@ SUMMARY = {
         ("pay_lines", "pay lines"),
         ("payouts_paid", "payouts paid"),
         ("lines_awaiting_school", "lines of this month awaiting the schools"),
+        ("audit_reports", "audit report filed and acknowledged"),
     ),
     loader.PAYMENTS: (
         ("orders", "orders"),

@@ -13,7 +13,9 @@ schools.
   decision) and another (disputed, then reinstated), every school approves, the operators approve, and each operator
   pays the month out — one payout's answer is lost and it is sent again under the same bill number, then every
   transfer finishes through the simulator's signed notifications;
-* this month's lines stay computed, awaiting the schools.
+* this month's lines stay computed, awaiting the schools;
+* the operator's costs at that school (training, operating) with their receipts, and its report on the term for the
+  school's district, filed through the end of last month and acknowledged by the district's bureau.
 
 Everything goes through the payroll services at the moments it would have happened. Loaded once (skipped when any
 pay line exists).
@@ -306,6 +308,91 @@ def _month(period: str, *, base: datetime, counts: dict[str, int]) -> None:
     payouts.payouts_poll(now=pay_at + timedelta(minutes=10))
 
 
+def _receipt(title: str, amount_fen: int, day: Any) -> Any:
+    """A one-page PDF receipt (what the operator scanned), made with the same PDF library as the reports."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.setFont("STSong-Light", 14)
+    page.drawString(72, 760, "江西增值税电子普通发票（演示）")
+    page.setFont("STSong-Light", 11)
+    page.drawString(72, 730, f"项目：{title}")
+    page.drawString(72, 710, f"金额：¥{amount_fen / 100:.2f}")
+    page.drawString(72, 690, f"开票日期：{day:%Y-%m-%d}")
+    page.save()
+    return SimpleUploadedFile(f"发票-{title}.pdf", out.getvalue(), content_type="application/pdf")
+
+
+def _report(*, now: datetime, counts: dict[str, int]) -> None:
+    """The operator's costs at the school of the earlier months (with their receipts), and its report on the term for
+    that school's district, filed through the end of last month and acknowledged by the district's bureau."""
+    from kehou.payroll.models import PayLine
+    from kehou.payroll.services import reports
+    from kehou.people.models import RoleAssignment
+
+    first = PayLine.objects.filter(status="paid").select_related("school__district", "session__course_class__term")
+    # the school of the demo teacher's substitutions (东湖区百花洲小学, in the demo district bureau's district)
+    line = first.filter(teacher__user__username="teacher").first() or first.order_by("session__date", "pk").first()
+    staff = _operator_staff(line.school_id) if line else None
+    if line is None or staff is None:
+        return
+    ra = staff.role_assignments.filter(role="operator_staff").select_related("operator").first()
+    if ra is None or ra.operator is None:
+        return
+    school, term = line.school, line.session.course_class.term
+    month_start = timezone.localdate(now).replace(day=1)
+    last_day = month_start - timedelta(days=1)
+    entered = timezone.localtime(now - timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+    from kehou.ledger.services import account, balance_of, earned_code
+
+    # what the school's delivered sessions earned beyond its teachers' pay bears the costs: a third for training, a
+    # tenth for materials (whole yuan)
+    spare = balance_of(account(earned_code(school.pk)))
+    for kind, title, amount, day in (
+        ("training", "课后服务教师培训（两期）", spare // 3 // 100 * 100, last_day - timedelta(days=12)),
+        ("operating", "教具与场地耗材", spare // 10 // 100 * 100, last_day - timedelta(days=5)),
+    ):
+        if amount <= 0:
+            continue
+        if day < term.starts_on:
+            day = term.starts_on
+        reports.cost_add(
+            actor=staff,
+            operator=ra.operator,
+            school=school,
+            term=term,
+            kind=kind,
+            amount_fen=amount,
+            description=title,
+            incurred_on=day,
+            receipt=_receipt(title, amount, day),
+            now=entered,
+        )
+        counts["costs"] += 1
+    report = reports.report_file(
+        actor=staff,
+        operator=ra.operator,
+        term=term,
+        district=school.district,
+        now=entered + timedelta(hours=1),
+        through=last_day,
+    )
+    bureau = (
+        RoleAssignment.objects.filter(role="district_admin", district=school.district).select_related("user").first()
+    )
+    if bureau is not None:
+        reports.report_acknowledge(actor=bureau.user, report=report, now=entered + timedelta(hours=20))
+    counts["audit_reports"] += 1
+
+
 def build_payroll(*, now: datetime) -> LoadResult:
     from kehou.attendance.models import CheckIn
     from kehou.payroll.models import PayLine, Payout
@@ -319,6 +406,8 @@ def build_payroll(*, now: datetime) -> LoadResult:
         "lines_approved": 0,
         "payout_batches": 0,
         "payouts": 0,
+        "costs": 0,
+        "audit_reports": 0,
     }
     if PayLine.objects.exists():
         counts["pay_lines"] = PayLine.objects.count()
@@ -337,6 +426,7 @@ def build_payroll(*, now: datetime) -> LoadResult:
     base = timezone.localtime(now - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     for i, period in enumerate(earlier):
         _month(period, base=base - timedelta(days=3 * (len(earlier) - 1 - i)), counts=counts)
+    _report(now=now, counts=counts)
     counts["payouts_paid"] = Payout.objects.filter(status="paid").count()
     counts["payouts_resent"] = Payout.objects.filter(attempts__gt=1).count()
     counts["lines_awaiting_school"] = PayLine.objects.filter(Q(period=current) & Q(status="computed")).count()
