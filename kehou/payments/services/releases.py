@@ -56,7 +56,15 @@ def release_session(*, session: ClassSession, now: datetime, numbers: list[int] 
         order__enrolment__course_class_id=course_class.pk, order__status=Order.Status.PAID
     ).order_by("pk")
     with transaction.atomic():
-        locked = list(lines.select_for_update())
+        # Lock as a refund does (the order, then its lines), each kind in pk order: a refund of one of these places
+        # and this release then queue behind each other instead of deadlocking.
+        list(
+            Order.objects.select_for_update()
+            .filter(enrolment__course_class_id=course_class.pk, status=Order.Status.PAID)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        locked = list(lines.select_for_update(of=("self",)))
         if not locked or Release.objects.filter(session=session).exists():  # nothing paid, or released already
             return 0
         rows: list[Release] = []

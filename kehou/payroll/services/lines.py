@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -210,8 +210,10 @@ def pay_lines_compute(
                             ClassSession.objects.filter(course_class_id=class_id).values_list("number", flat=True)
                         )
                     result.released_fen += release_session(session=session, now=now, numbers=numbers[class_id])
-            except IntegrityError:
-                continue  # another computation made it first
+            except (IntegrityError, OperationalError):
+                # another computation made it first, or a refund of one of its places took the room or the locks
+                # first (a deadlock the database broke): the next run tries again
+                continue
             result.created += 1
             result.by_school[course_class.school_id] += 1
         elif line.status == PayLine.Status.COMPUTED and (

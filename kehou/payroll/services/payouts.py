@@ -144,17 +144,15 @@ def payout_batch_start(
             )
             for payout in payouts:
                 jobs.enqueue(SEND_TASK, payout_id=payout.pk)
-    except IntegrityError as exc:
-        if (
-            "payout_batch_one_at_a_time" in str(exc)
-            or PayoutBatch.objects.filter(operator=operator, status=PayoutBatch.Status.SENDING).exists()
-        ):
-            raise Conflict(
-                _("Another payout batch of this operator is still being sent."), code=ErrorCode.PAYOUT_BATCH_RUNNING
-            ) from None
+    except IntegrityError:
+        # the same request at the same moment (answered with its batch), or another batch being sent
         previous = PayoutBatch.objects.filter(created_by=actor, request_key=request_key).first()
         if previous is not None:
             return previous, []
+        if PayoutBatch.objects.filter(operator=operator, status=PayoutBatch.Status.SENDING).exists():
+            raise Conflict(
+                _("Another payout batch of this operator is still being sent."), code=ErrorCode.PAYOUT_BATCH_RUNNING
+            ) from None
         raise
     return batch, skipped
 
@@ -279,6 +277,17 @@ def payouts_poll(*, now: datetime) -> dict[str, int]:
     resent = queried = 0
     for payout in Payout.objects.filter(status=Payout.Status.PENDING, attempts__gte=1).order_by("pk")[:100]:
         if payout.attempts >= int(str(conf["SEND_ATTEMPTS"])):
+            # No answer after every attempt: what the channel has under the number decides; if it has nothing,
+            # the payout failed (its lines go back to be paid in a later batch, under a new number).
+            try:
+                found = payout_gateway(payout.channel).query(out_bill_no=payout.out_bill_no)
+            except PayoutUnavailable:
+                continue
+            result = found or TransferResult(
+                out_bill_no=payout.out_bill_no, state="fail", fail_reason="NO_ANSWER_AFTER_RETRIES"
+            )
+            payout_apply(out_bill_no=payout.out_bill_no, result=result, now=now)
+            queried += 1
             continue
         if payout.sent_at and now - payout.sent_at < timedelta(seconds=30):
             continue
@@ -287,11 +296,11 @@ def payouts_poll(*, now: datetime) -> dict[str, int]:
     due = now - timedelta(seconds=int(str(conf["QUERY_AFTER_SECONDS"])))
     for payout in Payout.objects.filter(status=Payout.Status.SENT, sent_at__lte=due).order_by("pk")[:100]:
         try:
-            result = payout_gateway(payout.channel).query(out_bill_no=payout.out_bill_no)
+            answer = payout_gateway(payout.channel).query(out_bill_no=payout.out_bill_no)
         except PayoutUnavailable:
             continue
-        if result is not None:
-            payout_apply(out_bill_no=payout.out_bill_no, result=result, now=now)
+        if answer is not None:
+            payout_apply(out_bill_no=payout.out_bill_no, result=answer, now=now)
             queried += 1
     return {"payouts_resent": resent, "payouts_queried": queried}
 

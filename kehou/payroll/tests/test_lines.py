@@ -381,3 +381,37 @@ def test_an_outside_teacher_has_tax_withheld(city: City, settings: Any) -> None:
     po.simulator_deliver(now=after + timedelta(seconds=31))
     assert balances()["tax_withheld_payable"] == payout.tax_fen
     assert verify().balanced, verify().breaches
+
+
+def test_a_payout_with_no_answer_after_every_attempt_is_asked_about_then_failed(
+    city: City, lesson: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kehou.payroll.channels.base import PayoutUnavailable
+    from kehou.payroll.channels.simulator import PayoutSimulator
+
+    settings.KEHOU_PAYROLL = {**settings.KEHOU_PAYROLL, "PAYOUT_CHANNEL": "simulator", "SEND_ATTEMPTS": 2}
+    period, after = _approved(city, lesson, 2)
+    bind_payee(city.users["teacher"].teacher_profile)
+    batch, _ = po.payout_batch_start(
+        actor=city.users["operator_staff"],
+        operator=_operator(city),
+        period=period,
+        request_key="batch-key-9",
+        now=after,
+    )
+    payout = Payout.objects.get(batch=batch)
+
+    def down(self: Any, request: Any, *, now: Any) -> Any:
+        raise PayoutUnavailable("the channel is down")
+
+    monkeypatch.setattr(PayoutSimulator, "transfer", down)  # it never reached the channel
+    po.payout_send(payout_id=payout.pk, now=after)
+    po.payouts_poll(now=after + timedelta(seconds=31))
+    payout.refresh_from_db()
+    assert (payout.status, payout.attempts) == ("pending", 2)
+    po.payouts_poll(now=after + timedelta(seconds=62))  # no more sends: the channel has nothing under the number
+    payout.refresh_from_db()
+    assert (payout.status, payout.failure) == ("failed", "NO_ANSWER_AFTER_RETRIES")
+    assert set(PayLine.objects.values_list("status", flat=True)) == {"approved"}
+    assert PayoutBatch.objects.get(pk=batch.pk).status == "done"
+    assert verify().balanced, verify().breaches
