@@ -26,7 +26,7 @@ from kehou.orgs.models import OperatorCompany, School
 from kehou.payroll import selectors
 from kehou.payroll.models import PayLine, Payout
 from kehou.payroll.services import lines, payouts
-from kehou.payroll.services.lines import period_of
+from kehou.payroll.services.lines import period_label, period_of
 
 STATUS_CSS = {
     "computed": "state-open",
@@ -160,7 +160,8 @@ class PayPage(ScopedPage):
         ctx = self.base_context() | {
             "wide": True,
             "period": period,
-            "periods": periods,
+            "period_shown": period_label(period),
+            "periods": [(p, period_label(p)) for p in periods],
             "school_id": school_id,
             "teacher_id": teacher_id,
             "status": status,

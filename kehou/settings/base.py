@@ -209,6 +209,8 @@ KEHOU_ATTENDANCE = {
 # "wechat" for WeChat Pay's merchant transfer) and one still with the channel is asked about after
 # QUERY_AFTER_SECONDS; an unknown answer is sent again (same bill number) up to SEND_ATTEMPTS times.
 KEHOU_PAYROLL: dict[str, int | str] = {
+    # A pay period spans this many months (1: monthly; 3: quarterly), named by its first month (YYYY-MM).
+    "PERIOD_MONTHS": int(os.environ.get("KEHOU_PAY_PERIOD_MONTHS", "1")),
     "COMPUTE_DAYS": int(os.environ.get("KEHOU_PAY_COMPUTE_DAYS", "40")),
     "COMPUTE_EVERY_SECONDS": int(os.environ.get("KEHOU_PAY_COMPUTE_EVERY_SECONDS", "300")),
     "PAYOUT_CHANNEL": os.environ.get("KEHOU_PAYOUT_CHANNEL", "simulator"),

@@ -51,8 +51,29 @@ from .rates import RateBook
 REASON_MAX = 200
 
 
+def period_months() -> int:
+    """How many months a pay period spans (``KEHOU_PAYROLL["PERIOD_MONTHS"]``: 1, 2, 3, 4, 6 or 12)."""
+    months = int(str(settings.KEHOU_PAYROLL.get("PERIOD_MONTHS", 1)))
+    if months not in (1, 2, 3, 4, 6, 12):
+        raise ValueError(f"KEHOU_PAYROLL['PERIOD_MONTHS'] must divide a year, not {months}")
+    return months
+
+
 def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+    """The pay period a day falls in, named by its first month (``2026-10`` for October to December when periods
+    are quarters)."""
+    months = period_months()
+    first = (day.month - 1) // months * months + 1
+    return f"{day.year:04d}-{first:02d}"
+
+
+def period_label(period: str) -> str:
+    """A period as people read it: ``2026-11``, or ``2026-10 – 2026-12`` when it spans several months."""
+    months = period_months()
+    if months == 1 or len(period) != 7:
+        return period
+    last = int(period[5:]) + months - 1
+    return f"{period} – {period[:4]}-{last:02d}"
 
 
 def check_period(period: str, *, now: datetime) -> str:
@@ -65,6 +86,13 @@ def check_period(period: str, *, now: datetime) -> str:
         raise KehouError(
             _("A period is a month, written YYYY-MM."), code=ErrorCode.PAY_PERIOD_INVALID, fields={"period": 0}
         ) from None
+    if (int(period[5:]) - 1) % period_months():
+        raise KehouError(
+            _("A pay period starts in month %(months)s.")
+            % {"months": ", ".join(f"{m:02d}" for m in range(1, 13, period_months()))},
+            code=ErrorCode.PAY_PERIOD_INVALID,
+            fields={"period": period},
+        )
     if period > period_of(timezone.localdate(now)):
         raise KehouError(_("That month has not begun."), code=ErrorCode.PAY_PERIOD_INVALID, fields={"period": period})
     return period

@@ -415,3 +415,21 @@ def test_a_payout_with_no_answer_after_every_attempt_is_asked_about_then_failed(
     assert set(PayLine.objects.values_list("status", flat=True)) == {"approved"}
     assert PayoutBatch.objects.get(pk=batch.pk).status == "done"
     assert verify().balanced, verify().breaches
+
+
+def test_a_pay_period_may_span_several_months(city: City, lesson: Any, settings: Any) -> None:
+    from datetime import date
+
+    settings.KEHOU_PAYROLL = {**settings.KEHOU_PAYROLL, "PERIOD_MONTHS": 3}
+    assert pl.period_of(date(2026, 11, 9)) == "2026-10" and pl.period_of(date(2027, 1, 4)) == "2027-01"
+    assert pl.period_label("2026-10") == "2026-10 – 2026-12"
+    cls, _orders = lesson
+    after = max(deliver(x) for x in sessions(cls)[:3])
+    _compute(after)
+    period = pl.period_of(sessions(cls)[0].date)
+    assert set(PayLine.objects.values_list("period", flat=True)) <= {period, pl.period_of(sessions(cls)[2].date)}
+    misaligned = f"{period[:5]}{int(period[5:]) + 1:02d}"
+    with pytest.raises(KehouError) as e:
+        pl.pay_school_approve(actor=city.users["school_admin"], school=city.a1, period=misaligned, now=after)
+    assert _code(e) == "pay_period_invalid"
+    assert pl.pay_school_approve(actor=city.users["school_admin"], school=city.a1, period=period, now=after) >= 1
