@@ -21,7 +21,6 @@ class AuditAction(models.TextChoices):
     PAY_DISPUTE_ANSWER = "payroll.dispute_answer", _("Pay: a dispute answered")
     PAY_OPERATOR_APPROVE = "payroll.operator_approve", _("Pay: the operator approved a month")
     PAYOUT_BATCH = "payroll.payout_batch", _("Pay: a payout batch started")
-    PAYEE_BIND = "payroll.payee_bind", _("Pay: a teacher's payout account bound")
     OPERATOR_COST_ADD = "payroll.cost_add", _("Operator: a cost entered with its receipt")
     AUDIT_REPORT_FILE = "payroll.audit_report_file", _("Audit report: filed")
     AUDIT_REPORT_ACKNOWLEDGE = "payroll.audit_report_acknowledge", _("Audit report: acknowledged")

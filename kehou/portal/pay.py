@@ -137,11 +137,9 @@ class PayPage(ScopedPage):
             )
         operators = list(OperatorCompany.objects.filter(pk__in=scope.operator_ids).order_by("name"))
         payable = (
-            PayLine.objects.filter(
-                school_id__in=scope.operator_school_ids, period=period, status="approved", payout__isnull=True
-            ).aggregate(n=Count("pk"), s=Sum("amount_fen"))
-            if operators
-            else {"n": 0, "s": 0}
+            selectors.pay_line_list(scope=scope, period=period, status="approved")
+            .filter(school_id__in=scope.operator_school_ids, payout__isnull=True)
+            .aggregate(n=Count("pk"), s=Sum("amount_fen"))
         )
         payout_rows = [
             {

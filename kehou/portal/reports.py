@@ -35,7 +35,7 @@ def _rows(report: AuditReport) -> list[dict[str, Any]]:
             {
                 "name": row["name"],
                 "total": row.get("total", False),
-                "cells": [yuan(row.get(c, 0)) for c in COLUMNS],
+                "cells": [(_(reports.LABELS[c]), yuan(row.get(c, 0))) for c in COLUMNS],
                 "teachers": [
                     {
                         **t,

@@ -100,8 +100,9 @@ def may_submit_for(actor: Any, submission: Submission) -> bool:
     ).exists()
 
 
-def _read_checked(uploaded_file: Any, limit: int) -> tuple[IO[bytes], FileType, str, int]:
-    """Copy the upload into a temporary file while checking its type, size and hash."""
+def read_checked(uploaded_file: Any, limit: int) -> tuple[IO[bytes], FileType, str, int]:
+    """Copy the upload into a temporary file while checking its type, size and hash: (the file, its type, its
+    SHA-256, its size). Every upload of a document (proofs, operators' receipts) goes through here."""
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - returned to the caller
     digest = hashlib.sha256()
     size = 0
@@ -140,7 +141,7 @@ def proof_attach(*, actor: Any, version: SubmissionVersion, kind: str, uploaded_
             code=ErrorCode.INVALID_KIND,
             fields={"kind": [{"code": "invalid_choice", "message": _("Unknown kind of proof.")}]},
         )
-    content, file_type, sha256, size = _read_checked(uploaded_file, max_bytes())
+    content, file_type, sha256, size = read_checked(uploaded_file, max_bytes())
     original = sanitise_name(getattr(uploaded_file, "name", "") or "", file_type)
     field = ProofFile._meta.get_field("file")
     storage = field.storage  # type: ignore[attr-defined]

@@ -20,8 +20,7 @@ ledger (``accrual:…``: Dr earned:school, Cr teacher_pay_payable) in the same t
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,16 +35,15 @@ from kehou.core import audit
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
-from kehou.core.roles import Role
 from kehou.core.scope import scope_for
 from kehou.enrolment.models import ClassSession
 from kehou.ledger.services import TEACHER_PAY_PAYABLE, Leg, earned_code, post
 from kehou.notify.services import notify
 from kehou.orgs.models import OperatorAuthorisation, School
 from kehou.payments.services.releases import release_session
-from kehou.people.models import RoleAssignment
 
 from ..models import PayLine
+from .common import operator_staff_ids, require_operator_of, require_school_admin, school_admin_ids
 from .rates import RateBook
 
 REASON_MAX = 200
@@ -141,7 +139,6 @@ class ComputeResult:
     removed: int = 0
     released_fen: int = 0
     unrated: int = 0
-    by_school: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -243,7 +240,6 @@ def pay_lines_compute(
                 # first (a deadlock the database broke): the next run tries again
                 continue
             result.created += 1
-            result.by_school[course_class.school_id] += 1
         elif line.status == PayLine.Status.COMPUTED and (
             line.teacher_id != teacher.pk or any(getattr(line, k) != v for k, v in values.items() if k != "teacher")
         ):
@@ -255,43 +251,10 @@ def pay_lines_compute(
 # --- the school's step ----------------------------------------------------------------------------------------
 
 
-def _school_admin(actor: Any, school: School) -> None:
-    scope = scope_for(actor)
-    if Role.SUPERUSER in scope.roles or school.pk in scope.school_ids:
-        return
-    if scope.may_see(school) or school.pk in scope.operator_school_ids:
-        raise Forbidden(_("Only the school's administrators decide its lines."), code=ErrorCode.NOT_PAY_APPROVER)
-    raise NotFound(_("Not found."))
-
-
-def _operator_staff(actor: Any, school: School) -> None:
-    scope = scope_for(actor)
-    if Role.SUPERUSER in scope.roles or school.pk in scope.operator_school_ids:
-        return
-    if scope.may_see(school):
-        raise Forbidden(
-            _("Only an operator authorised for the school approves its lines."), code=ErrorCode.NOT_PAY_APPROVER
-        )
-    raise NotFound(_("Not found."))
-
-
-def _users_of(*, school_id: int | None = None, operator_school_id: int = 0) -> list[int]:
-    if school_id is not None:
-        return list(
-            RoleAssignment.objects.filter(role=Role.SCHOOL_ADMIN, school_id=school_id).values_list("user_id", flat=True)
-        )
-    operators = OperatorAuthorisation.objects.filter(school_id=operator_school_id).values_list("operator_id", flat=True)
-    return list(
-        RoleAssignment.objects.filter(role=Role.OPERATOR_STAFF, operator_id__in=operators).values_list(
-            "user_id", flat=True
-        )
-    )
-
-
 def pay_school_approve(*, actor: Any, school: School, period: str, now: datetime) -> int:
     """The school approves its teachers' lines of a month (those awaiting it, except lines under dispute). Returns
     how many; none waiting is ``pay_nothing_to_approve``."""
-    _school_admin(actor, school)
+    require_school_admin(actor, school)
     period = check_period(period, now=now)
     with transaction.atomic():
         waiting = PayLine.objects.filter(school=school, period=period, status=PayLine.Status.COMPUTED).exclude(
@@ -316,7 +279,7 @@ def pay_school_approve(*, actor: Any, school: School, period: str, now: datetime
             district_id=school.district_id,
         )
         notify(
-            user_ids=_users_of(operator_school_id=school.pk),
+            user_ids=operator_staff_ids(school.pk),
             kind="pay",
             title=_("%(school)s approved %(n)d pay lines of %(period)s")
             % {"school": school.name, "n": count, "period": period},
@@ -327,10 +290,45 @@ def pay_school_approve(*, actor: Any, school: School, period: str, now: datetime
     return count
 
 
+def _record_and_tell(
+    line: PayLine,
+    *,
+    actor: Any,
+    action: AuditAction,
+    after: dict[str, Any],
+    now: datetime,
+    to: list[int],
+    title: str,
+    body: str,
+    link: str,
+    key: str,
+) -> None:
+    """One decision on a line: its audit entry and the notice to whoever acts next (in the caller's transaction)."""
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=line,
+        object_repr=f"{line.session} {line.teacher}",
+        after=after,
+        now=now,
+        school_id=line.school_id,
+        district_id=line.school.district_id,
+    )
+    notify(
+        user_ids=to,
+        kind="pay",
+        title=title,
+        body=body,
+        link=link,
+        now=now,
+        dedup_key=f"{key}:{line.pk}:{now:%Y%m%d%H%M%S}",
+    )
+
+
 def pay_line_reject(*, actor: Any, line: PayLine, reason: str, now: datetime) -> PayLine:
     """The school rejects a line it has not passed to the operator's approval yet, saying why; the teacher is told
     and may dispute it."""
-    _school_admin(actor, line.school)
+    require_school_admin(actor, line.school)
     reason = _reason(reason)
     with transaction.atomic():
         if not PayLine.objects.filter(
@@ -340,24 +338,17 @@ def pay_line_reject(*, actor: Any, line: PayLine, reason: str, now: datetime) ->
                 _("Only a line the operator has not approved can be rejected."), code=ErrorCode.PAY_LINE_STATE
             )
         line.refresh_from_db()
-        audit.record(
+        _record_and_tell(
+            line,
             actor=actor,
             action=AuditAction.PAY_LINE_REJECT,
-            obj=line,
-            object_repr=f"{line.session} {line.teacher}",
             after={"reason": reason, "amount_fen": line.amount_fen},
             now=now,
-            school_id=line.school_id,
-            district_id=line.school.district_id,
-        )
-        notify(
-            user_ids=[line.teacher.user_id],
-            kind="pay",
+            to=[line.teacher.user_id],
             title=_("A pay line of %(date)s was rejected") % {"date": line.session.date.isoformat()},
             body=reason,
             link=f"/pay/?period={line.period}",
-            now=now,
-            dedup_key=f"pay-line-rejected:{line.pk}:{now:%Y%m%d%H%M%S}",
+            key="pay-line-rejected",
         )
     return line
 
@@ -386,28 +377,18 @@ def pay_line_dispute(*, actor: Any, line: PayLine, reason: str, now: datetime) -
         if not updated:
             raise Conflict(_("This line is being paid, paid, or already under dispute."), code=ErrorCode.PAY_LINE_STATE)
         line.refresh_from_db()
-        audit.record(
+        _record_and_tell(
+            line,
             actor=actor,
             action=AuditAction.PAY_LINE_DISPUTE,
-            obj=line,
-            object_repr=f"{line.session} {line.teacher}",
             after={"reason": reason, "status": line.status},
             now=now,
-            school_id=line.school_id,
-            district_id=line.school.district_id,
-        )
-        notify(
-            user_ids=_users_of(school_id=line.school_id),
-            kind="pay",
+            to=school_admin_ids(line.school_id),
             title=_("%(teacher)s disputes a pay line of %(date)s")
-            % {
-                "teacher": str(line.teacher.user),
-                "date": line.session.date.isoformat(),
-            },
+            % {"teacher": str(line.teacher.user), "date": line.session.date.isoformat()},
             body=reason,
             link=f"/pay/?period={line.period}&school={line.school_id}",
-            now=now,
-            dedup_key=f"pay-line-disputed:{line.pk}:{now:%Y%m%d%H%M%S}",
+            key="pay-line-disputed",
         )
     return line
 
@@ -415,7 +396,7 @@ def pay_line_dispute(*, actor: Any, line: PayLine, reason: str, now: datetime) -
 def pay_dispute_answer(*, actor: Any, line: PayLine, reinstate: bool, answer: str, now: datetime) -> PayLine:
     """The school answers an open dispute: ``reinstate`` puts a rejected line back to await approval; otherwise the
     decision stands, with the school's answer."""
-    _school_admin(actor, line.school)
+    require_school_admin(actor, line.school)
     answer = _reason(answer)
     with transaction.atomic():
         fields: dict[str, Any] = {"dispute_answer": answer, "dispute_answered_by": actor, "dispute_answered_at": now}
@@ -430,28 +411,19 @@ def pay_dispute_answer(*, actor: Any, line: PayLine, reinstate: bool, answer: st
                 _("There is no open dispute to answer that way on this line."), code=ErrorCode.PAY_LINE_STATE
             )
         line.refresh_from_db()
-        audit.record(
+        _record_and_tell(
+            line,
             actor=actor,
             action=AuditAction.PAY_DISPUTE_ANSWER,
-            obj=line,
-            object_repr=f"{line.session} {line.teacher}",
             after={"reinstate": reinstate, "answer": answer},
             now=now,
-            school_id=line.school_id,
-            district_id=line.school.district_id,
-        )
-        notify(
-            user_ids=[line.teacher.user_id],
-            kind="pay",
-            title=(
-                _("Your dispute was upheld: the line awaits approval again")
-                if reinstate
-                else _("Your dispute was answered")
-            ),
+            to=[line.teacher.user_id],
+            title=_("Your dispute was upheld: the line awaits approval again")
+            if reinstate
+            else _("Your dispute was answered"),
             body=answer,
             link=f"/pay/?period={line.period}",
-            now=now,
-            dedup_key=f"pay-dispute-answered:{line.pk}:{now:%Y%m%d%H%M%S}",
+            key="pay-dispute-answered",
         )
     return line
 
@@ -467,7 +439,7 @@ def accrual_key(school_id: int, period: str, line_ids: list[int]) -> str:
 def pay_operator_approve(*, actor: Any, school: School, period: str, now: datetime) -> int:
     """An operator authorised for the school approves the month's lines the school approved: they lock, and their
     total moves in the ledger from the school's earned fees to teachers' pay payable. Returns how many."""
-    _operator_staff(actor, school)
+    require_operator_of(actor, school)
     period = check_period(period, now=now)
     with transaction.atomic():
         lines = list(

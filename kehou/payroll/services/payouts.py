@@ -22,15 +22,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehou.core import audit, jobs
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
-from kehou.core.roles import Role
-from kehou.core.scope import scope_for
+from kehou.core.errors import Conflict, KehouError, NotFound
 from kehou.ledger.services import ESCROW, TAX_WITHHELD_PAYABLE, TEACHER_PAY_PAYABLE, Leg, post
 from kehou.notify.services import notify
 from kehou.orgs.models import OperatorCompany
@@ -46,19 +45,11 @@ from ..channels.base import (
 )
 from ..models import Payee, PayLine, Payout, PayoutBatch
 from ..tax import withholding
+from .common import require_operator_staff
 from .lines import check_period
 
 log = logging.getLogger(__name__)
 SEND_TASK = "kehou.payroll.tasks.send_payout"
-
-
-def _operator_staff(actor: Any, operator: OperatorCompany) -> None:
-    scope = scope_for(actor)
-    if Role.SUPERUSER in scope.roles or operator.pk in scope.operator_ids:
-        return
-    if scope.may_see(operator):
-        raise Forbidden(_("Only the operator's staff pay its teachers."), code=ErrorCode.NOT_PAY_APPROVER)
-    raise NotFound(_("Not found."))
 
 
 def payout_batch_start(
@@ -66,7 +57,7 @@ def payout_batch_start(
 ) -> tuple[PayoutBatch, list[int]]:
     """Pay a month's approved lines of the operator's schools: (the batch, the teachers skipped for want of a payout
     account). The same request key answers with the same batch."""
-    _operator_staff(actor, operator)
+    require_operator_staff(actor, operator, message=_("Only the operator's staff pay its teachers."))
     period = check_period(period, now=now)
     check_request_key(request_key)
     previous = PayoutBatch.objects.filter(created_by=actor, request_key=request_key).first()
@@ -173,7 +164,10 @@ def payout_send(*, payout_id: int, now: datetime) -> str:
     payout = Payout.objects.filter(pk=payout_id).first()
     if payout is None or payout.status not in (Payout.Status.PENDING, Payout.Status.SENT):
         return "nothing to send"
-    Payout.objects.filter(pk=payout.pk).update(attempts=payout.attempts + 1, sent_at=now)
+    if not Payout.objects.filter(pk=payout.pk, status__in=[Payout.Status.PENDING, Payout.Status.SENT]).update(
+        attempts=F("attempts") + 1, sent_at=now
+    ):
+        return "nothing to send"  # finished meanwhile
     gateway = payout_gateway(payout.channel)
     try:
         result = gateway.transfer(_request(payout), now=now)
@@ -181,7 +175,7 @@ def payout_send(*, payout_id: int, now: datetime) -> str:
         Payout.objects.filter(pk=payout.pk, status=Payout.Status.PENDING).update(failure=str(exc)[:200])
         return "unknown: will send again with the same bill number"
     except PayoutRefused as exc:
-        if payout.attempts >= 1:
+        if payout.attempts >= 1:  # (as read before this send: it was sent before)
             # A refusal of a send again does not say the first send failed: ask what the channel has.
             try:
                 found = gateway.query(out_bill_no=payout.out_bill_no)

@@ -15,11 +15,11 @@ from kehou.catalog.models import FeeStandard, LibraryEntry
 from kehou.core import audit
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import Forbidden, KehouError
-from kehou.core.scope import scope_for
+from kehou.core.errors import KehouError
 from kehou.orgs.models import OperatorCompany, Region
 
 from ..models import PayRate, PayStandard
+from .common import require_operator_staff
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,7 @@ def pay_rate_set(
 ) -> PayRate:
     """An operator's staff set the operator's own pay per class hour for a course, at most the authorities' standard
     for the course's category in every district the operator works in."""
-    scope = scope_for(actor)
-    if operator.pk not in scope.operator_ids and not scope.everything:
-        raise Forbidden(_("Only the operator's staff set its rates."), code=ErrorCode.NOT_PAY_APPROVER)
+    require_operator_staff(actor, operator, message=_("Only the operator's staff set its rates."))
     if teacher_kind not in ("staff", "outside"):
         raise KehouError(_("Say staff or outside."), code=ErrorCode.PAY_RATE_INVALID, fields={"teacher_kind": 0})
     if isinstance(rate_fen, bool) or not isinstance(rate_fen, int) or rate_fen <= 0:

@@ -26,7 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehou.catalog.services.proofs import _read_checked, max_bytes, sanitise_name
+from kehou.catalog.services.proofs import max_bytes, read_checked, sanitise_name
 from kehou.core import audit, uploads
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
@@ -41,18 +41,10 @@ from kehou.payments.models import PaymentAttempt, Refund, Release
 from kehou.people.models import RoleAssignment
 
 from ..models import AuditReport, OperatorCost, PayLine
+from .common import require_operator_staff
 
 MAX_COST_FEN = 10_000_000_00  # ten million yuan: anything above is a typing mistake
 FIGURES = ("received", "refunded", "released", "teacher_pay", "training", "course_development", "operating")
-
-
-def _staff_of(actor: Any, operator: OperatorCompany) -> None:
-    scope = scope_for(actor)
-    if Role.SUPERUSER in scope.roles or operator.pk in scope.operator_ids:
-        return
-    if scope.may_see(operator):
-        raise Forbidden(_("Only the operator's staff do this."), code=ErrorCode.NOT_PAY_APPROVER)
-    raise NotFound(_("Not found."))
 
 
 def cost_add(
@@ -68,7 +60,7 @@ def cost_add(
     receipt: Any,
     now: datetime,
 ) -> OperatorCost:
-    _staff_of(actor, operator)
+    require_operator_staff(actor, operator, message=_("Only the operator's staff do this."))
     if not operator.schools.filter(pk=school.pk).exists():
         raise Forbidden(_("The operator is not authorised for this school."), code=ErrorCode.NOT_PAY_APPROVER)
     if kind not in OperatorCost.Kind.values:
@@ -92,7 +84,7 @@ def cost_add(
         )
     if receipt is None:
         raise KehouError(_("Attach the receipt."), code=ErrorCode.COST_INVALID, fields={"receipt": 0})
-    content, file_type, sha256, size = _read_checked(receipt, max_bytes())
+    content, file_type, sha256, size = read_checked(receipt, max_bytes())
     original = sanitise_name(getattr(receipt, "name", "") or "", file_type)
     storage = OperatorCost._meta.get_field("receipt").storage  # type: ignore[attr-defined]
     stored = ""
@@ -238,7 +230,7 @@ def report_file(
     *, actor: Any, operator: OperatorCompany, term: Term, district: Region, now: datetime, through: date | None = None
 ) -> AuditReport:
     """File the report to the district's bureau (again, with today's figures, while it is not acknowledged)."""
-    _staff_of(actor, operator)
+    require_operator_staff(actor, operator, message=_("Only the operator's staff do this."))
     if not operator.schools.filter(district=district).exists():
         raise KehouError(
             _("The operator has no school in this district."), code=ErrorCode.REPORT_INVALID, fields={"district": 0}
