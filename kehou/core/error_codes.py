@@ -271,6 +271,12 @@ class ErrorCode(StrEnum):
     COST_INVALID = "cost_invalid", 400, "payroll", "an operator cost with a kind not offered, an amount that is not a whole number of fen above 0 and at most ten million yuan, no description, a date outside the term or in the future, or no receipt"
     REPORT_INVALID = "report_invalid", 400, "payroll", "filing an audit report for a district where the operator has no school, or a term not begun"
     REPORT_ACKNOWLEDGED = "report_acknowledged", 409, "payroll", "filing again, or acknowledging again, an audit report the bureau has acknowledged"
+    DISBURSEMENT_INVALID = "disbursement_invalid", 400, "payroll", "a disbursement of a kind not offered, costs without a district where the operator has schools, tax without a month (YYYY-MM), or a tax remittance without the tax office's certificate"
+    DISBURSEMENT_NOTHING = "disbursement_nothing", 409, "payroll", "asking to disburse costs or tax when no entered cost or withheld tax is waiting (all are paid out or in a disbursement awaiting the bureau)"
+    DISBURSEMENT_DECIDED = "disbursement_decided", 409, "payroll", "approving or refusing a disbursement the bureau has already decided"
+    NOT_DISBURSEMENT_APPROVER = "not_disbursement_approver", 403, "payroll", "deciding a disbursement without being its supervisor: the district's bureau for costs, the city bureau for tax"
+    PAYEE_INVALID = "payee_invalid", 400, "payroll", "binding a payout account with no real name (2–40 characters, as on the ID card) or an authorisation the WeChat login did not confirm (expired, used, or another state)"
+    PAYEE_BUSY = "payee_busy", 409, "payroll", "changing the payout account while a payout to the current one is being sent"
     PAYOUT_NOTIFICATION_REJECTED = "payout_notification_rejected", 400, "payroll", "a payout notification that does not verify (signature, serial, age, encryption) or names no payout of ours"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."

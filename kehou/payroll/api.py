@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehou.catalog.models import LibraryEntry
@@ -24,14 +25,18 @@ from kehou.core.scope import Scope
 from kehou.orgs.models import OperatorCompany, Region, School, Term
 
 from . import selectors
-from .models import AuditReport, OperatorCost, PayLine, Payout, PayRate
+from .models import AuditReport, Disbursement, OperatorCost, Payee, PayLine, Payout, PayRate
 from .serializers import (
     AnswerBody,
     ApprovedResult,
     AuditReportSerializer,
     BatchBody,
     BatchResult,
+    DisbursementBody,
+    DisbursementSerializer,
     OperatorCostSerializer,
+    PayeeBody,
+    PayeeSerializer,
     PayLineSerializer,
     PayoutBatchSerializer,
     PayoutSerializer,
@@ -41,7 +46,7 @@ from .serializers import (
     ReasonBody,
     ReportBody,
 )
-from .services import lines, payouts, rates, reports
+from .services import disbursements, lines, payees, payouts, rates, reports
 
 log = logging.getLogger("kehou.payroll")
 
@@ -361,3 +366,154 @@ class OperatorCostListView(ScopedListAPIView):
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         return OperatorCost.objects.select_related("school").order_by("-incurred_on", "-pk")
+
+
+@extend_schema(
+    summary="Disbursements from escrow (支出划付) in the caller's scope: the operator's costs and its tax remittances",
+    parameters=[
+        OpenApiParameter("status", str, enum=Disbursement.Status.values),
+        OpenApiParameter("kind", str, enum=Disbursement.Kind.values),
+    ],
+)
+class DisbursementListView(ScopedListAPIView):
+    serializer_class = DisbursementSerializer
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        qs = Disbursement.objects.select_related("operator").order_by("-requested_at", "-pk")
+        status = self.request.query_params.get("status", "")
+        if status in Disbursement.Status.values:
+            qs = qs.filter(status=status)
+        kind = self.request.query_params.get("kind", "")
+        if kind in Disbursement.Kind.values:
+            qs = qs.filter(kind=kind)
+        return qs
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The operator asks to pay out of escrow its waiting costs of a district, or a period's withheld tax",
+        description=(
+            "`kind=costs` with `district`: every entered cost of the operator's schools there not yet paid out "
+            "(decided by that district's bureau). `kind=tax` with `period` and the tax office's certificate as "
+            "`voucher` (multipart): the tax withheld from that period's paid payouts (decided by the city bureau). "
+            "Idempotent by `Idempotency-Key` (201 first, 200 after). Nothing waiting: 409 `disbursement_nothing`."
+        ),
+        request={
+            "application/json": DisbursementBody,
+            "multipart/form-data": DisbursementBody,
+        },
+        responses={
+            200: DisbursementSerializer,
+            201: DisbursementSerializer,
+            400: ERRORS,
+            403: ERRORS,
+            404: NOT_FOUND,
+            409: ERRORS,
+            413: ERRORS,
+        },
+    )
+)
+class DisbursementRequestView(ActionView):
+    body = DisbursementBody
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        from kehou.catalog.services.proofs import max_bytes
+        from kehou.core import uploads
+
+        uploads.refuse_oversized(request._request, limit=max_bytes())
+        super().initial(request, *args, **kwargs)
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return OperatorCompany.objects.all()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        key = request_key(self.request, values.get("request_key", ""))
+        district = None
+        if values.get("district"):
+            district = Region.objects.filter(pk=values["district"], kind=Region.Kind.DISTRICT).first()
+        d, created = disbursements.disbursement_request(
+            actor=actor,
+            operator=obj,
+            kind=values["kind"],
+            district=district,
+            period=values.get("period", ""),
+            voucher=values.get("voucher"),
+            note=values.get("note", ""),
+            request_key=key,
+            now=now,
+        )
+        return Response(DisbursementSerializer(d).data, status=201 if created else 200)
+
+
+class _DisbursementAction(ActionView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Disbursement.objects.select_related("operator")
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The supervisor approves a disbursement: posted in the ledger, paid out of escrow",
+        description="Costs: the district's bureau; tax: the city bureau. Others who see it: 403 "
+        "`not_disbursement_approver`. Decided already: 409 `disbursement_decided`; escrow short: 409 "
+        "`ledger_insufficient`.",
+        request=None,
+        responses={200: DisbursementSerializer, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class DisbursementApproveView(_DisbursementAction):
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        return DisbursementSerializer(disbursements.disbursement_approve(actor=actor, disbursement=obj, now=now)).data
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The supervisor refuses a disbursement with a reason: its costs or tax wait again",
+        request=ReasonBody,
+        responses={200: DisbursementSerializer, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class DisbursementRefuseView(_DisbursementAction):
+    body = ReasonBody
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        d = disbursements.disbursement_refuse(actor=actor, disbursement=obj, reason=values["reason"], now=now)
+        return DisbursementSerializer(d).data
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="The calling teacher's payout account (where class-hour pay is transferred)",
+        description="`bound` false (and the other fields empty) while none is bound, and for callers who are not "
+        "teachers.",
+        responses={200: PayeeSerializer},
+    ),
+    post=extend_schema(
+        summary="The calling teacher binds their WeChat account: the code of WeChat's web authorisation and the "
+        "real name",
+        description="The openid comes from exchanging `code` (snsapi_base; five minutes, once), never from the "
+        "client. A code that does not verify: 400 `payee_invalid`; a payout on its way to the current account: "
+        "409 `payee_busy`.",
+        request=PayeeBody,
+        responses={200: PayeeSerializer, 400: ERRORS, 403: ERRORS, 409: ERRORS},
+    ),
+)
+class PayeeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    dangerously_unscoped = True  # the caller's own payout account only
+
+    def get(self, request: Request) -> Response:
+        profile = getattr(request.user, "teacher_profile", None)
+        payee = Payee.objects.filter(teacher=profile).first() if profile is not None else None
+        if payee is None:
+            return Response({"bound": False, "openid": "", "real_name": "", "bound_at": None})
+        return Response(PayeeSerializer(payee).data)
+
+    def post(self, request: Request) -> Response:
+        from kehou.core.api import parsed
+
+        values = parsed(request, PayeeBody)
+        payee = payees.payee_bind(
+            actor=request.user, code=values["code"], real_name=values["real_name"], now=clock.now()
+        )
+        return Response(PayeeSerializer(payee).data)

@@ -20,5 +20,10 @@ urlpatterns: list = [
     path("operators/<int:pk>/audit-reports", api.AuditReportFileView.as_view(), name="audit-report-file"),
     path("audit-reports/<int:pk>/acknowledge", api.AuditReportAcknowledgeView.as_view(), name="audit-report-ack"),
     path("operator-costs/", api.OperatorCostListView.as_view(), name="operator-costs"),
+    path("disbursements/", api.DisbursementListView.as_view(), name="disbursements"),
+    path("operators/<int:pk>/disbursements", api.DisbursementRequestView.as_view(), name="disbursement-request"),
+    path("disbursements/<int:pk>/approve", api.DisbursementApproveView.as_view(), name="disbursement-approve"),
+    path("disbursements/<int:pk>/refuse", api.DisbursementRefuseView.as_view(), name="disbursement-refuse"),
+    path("payee/", api.PayeeView.as_view(), name="payee"),
     path("payouts/notify/<slug:channel>", api.PayoutNotifyView.as_view(), name="payout-notify"),
 ]

@@ -135,6 +135,9 @@ class Payout(models.Model):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    remittance = models.ForeignKey(
+        "Disbursement", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )  # the live tax remittance that carries its withheld tax
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
         district="schools__district", school="schools", teacher="teacher", operator="batch__operator"
@@ -296,6 +299,9 @@ class OperatorCost(models.Model):
     incurred_on = models.DateField(_("incurred on"))
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField()
+    disbursement = models.ForeignKey(
+        "Disbursement", null=True, blank=True, on_delete=models.PROTECT, related_name="costs"
+    )  # the live disbursement that pays it out of escrow
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(
         district="school__district", school="school", operator="operator", operator_via_school=False
@@ -356,3 +362,64 @@ class AuditReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator_id} {self.term_id} {self.district_id}"
+
+
+class Disbursement(models.Model):
+    """Money the operator takes out of the escrow account besides teachers' pay (支出划付), on the supervisor's word:
+
+    * ``costs``: its entered costs of one district's schools, approved by that district's bureau;
+    * ``tax``: the tax withheld from outside teachers' pay in one month, remitted to the tax office, with the tax
+      office's certificate (完税证明) uploaded and checked like a receipt, approved by the city bureau.
+
+    A cost or a payout's tax is carried by one live disbursement at most (its ``disbursement`` / ``remittance``
+    field); a refused one gives them back. Approval posts it (``disburse:<id>:<school>`` per school for costs,
+    ``disburse:<id>`` for tax: Dr the payable, Cr escrow) and names the instruction the escrow bank carries out."""
+
+    class Kind(models.TextChoices):
+        COSTS = "costs", _("Operator costs")
+        TAX = "tax", _("Tax withheld")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting the bureau")
+        APPROVED = "approved", _("Approved and paid out")
+        REFUSED = "refused", _("Refused")
+
+    operator = models.ForeignKey("orgs.OperatorCompany", on_delete=models.PROTECT, related_name="disbursements")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    district = models.ForeignKey("orgs.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("period"), max_length=7, blank=True)
+    amount_fen = models.PositiveBigIntegerField(_("amount (fen)"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    instruction_no = models.CharField(_("instruction number"), max_length=32, unique=True)
+    voucher = models.FileField(_("certificate"), upload_to="vouchers/%Y/%m/", max_length=200, blank=True)
+    voucher_name = models.CharField(max_length=200, blank=True)
+    voucher_sha256 = models.CharField(max_length=64, blank=True)
+    voucher_type = models.CharField(max_length=40, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    request_key = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(district="district", operator="operator", operator_via_school=False)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="disbursement_positive"),
+            models.CheckConstraint(
+                condition=(Q(kind="costs", district__isnull=False, period="") | Q(kind="tax", district__isnull=True))
+                & ~Q(kind="tax", period=""),
+                name="disbursement_kind_fields",
+            ),
+            models.UniqueConstraint(fields=["requested_by", "request_key"], name="disbursement_request_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.instruction_no

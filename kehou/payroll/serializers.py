@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kehou.attendance.serializers import IdName
@@ -165,3 +166,64 @@ class OperatorCostSerializer(serializers.Serializer[Any]):
     receipt_name = serializers.CharField()
     receipt_sha256 = serializers.CharField()
     entered_at = serializers.DateTimeField()
+
+
+class DisbursementSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    operator = IdName()
+    kind = serializers.CharField(
+        help_text="costs (the district's schools' entered costs) or tax (a period's withheld tax)"
+    )
+    district = serializers.IntegerField(source="district_id", allow_null=True, help_text="costs: the district")
+    period = serializers.CharField(help_text="tax: the pay period, YYYY-MM; costs: empty")
+    amount_fen = serializers.IntegerField()
+    status = serializers.CharField(help_text="requested → approved (posted, paid out of escrow) or refused")
+    instruction_no = serializers.CharField(help_text="the escrow bank's instruction number")
+    voucher_name = serializers.CharField(help_text="tax: the tax office's certificate (its name as uploaded)")
+    voucher_sha256 = serializers.CharField()
+    note = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(help_text="why it was refused")
+    items = serializers.SerializerMethodField(help_text="how many costs or payouts it carries")
+
+    def get_items(self, obj: Any) -> int:
+        return obj.costs.count() if obj.kind == "costs" else obj.payouts.count()
+
+
+class DisbursementBody(StrictSerializer):
+    kind = serializers.ChoiceField(choices=["costs", "tax"])
+    district = serializers.IntegerField(required=False, min_value=1, help_text="costs: the district (required)")
+    period = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="tax: the pay period YYYY-MM"
+    )
+    voucher = serializers.FileField(
+        required=False, help_text="tax: the tax office's certificate, PDF or image (required; multipart)"
+    )
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    request_key = serializers.CharField(max_length=64, required=False, help_text="or the Idempotency-Key header")
+
+
+class PayeeSerializer(serializers.Serializer[Any]):
+    bound = serializers.SerializerMethodField(help_text="whether an account is bound")
+    openid = serializers.SerializerMethodField(help_text="masked: the first six characters; empty when unbound")
+    real_name = serializers.SerializerMethodField(help_text="empty when unbound")
+    bound_at = serializers.SerializerMethodField(help_text="null when unbound")
+
+    def get_bound(self, obj: Any) -> bool:
+        return obj is not None
+
+    def get_openid(self, obj: Any) -> str:
+        return obj.openid[:6] + "…" if obj is not None else ""
+
+    def get_real_name(self, obj: Any) -> str:
+        return str(obj.real_name) if obj is not None else ""
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_bound_at(self, obj: Any) -> str | None:
+        return serializers.DateTimeField().to_representation(obj.bound_at) if obj is not None else None
+
+
+class PayeeBody(StrictSerializer):
+    code = serializers.CharField(max_length=256, help_text="the code WeChat's web authorisation (snsapi_base) gave")
+    real_name = serializers.CharField(max_length=40, help_text="as on the ID card")

@@ -44,6 +44,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Class-hour pay"), reverse("portal:pay")))
     if scope.everything or scope.district_ids or scope.operator_ids:
         nav.append((_("Audit reports"), reverse("portal:reports")))
+        nav.append((_("Disbursements"), reverse("portal:disbursements")))
+    if scope.teacher_ids:
+        nav.append((_("Payout account"), reverse("portal:payee")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
         nav.append((_("Leave approvals"), reverse("portal:leave-requests")))

@@ -353,8 +353,9 @@ def _pay_items(*, scope: Scope) -> list[Todo]:
     aggregate query."""
     from kehou.payroll import selectors as pay_selectors
 
+    items: list[Todo] = _disbursement_items(scope=scope)
     if not (scope.school_ids or scope.operator_school_ids or scope.teacher_ids):
-        return []
+        return items
     own_school = Q(school_id__in=scope.school_ids)
     operators = Q(school_id__in=scope.operator_school_ids)
     c = (
@@ -368,9 +369,9 @@ def _pay_items(*, scope: Scope) -> list[Todo]:
             rejected=Count(
                 "pk", filter=Q(teacher_id__in=scope.teacher_ids, status="rejected", disputed_at__isnull=True)
             ),
+            own=Count("pk", filter=Q(teacher_id__in=scope.teacher_ids) & ~Q(status="rejected")),
         )
     )
-    items: list[Todo] = []
     if c["disputes"]:
         n = c["disputes"]
         label = ngettext("%(n)s pay dispute to answer", "%(n)s pay disputes to answer", n) % {"n": n}
@@ -393,7 +394,35 @@ def _pay_items(*, scope: Scope) -> list[Todo]:
         n = c["rejected"]
         label = ngettext("%(n)s pay line was rejected", "%(n)s pay lines were rejected", n) % {"n": n}
         items.append(Todo("pay-rejected", n, label, _url("pay", status="rejected")))
+    if c["own"] and len(scope.teacher_ids) == 1:
+        from kehou.payroll.models import Payee
+
+        if not Payee.objects.filter(teacher_id__in=scope.teacher_ids).exists():
+            label = _("Bind your WeChat account to receive your class-hour pay")
+            items.append(Todo("pay-account", 1, label, reverse("portal:payee"), urgent=True))
     return items
+
+
+def _disbursement_items(*, scope: Scope) -> list[Todo]:
+    """Disbursements from escrow awaiting this bureau's decision (costs: the district's; tax: the city's)."""
+    from kehou.core.roles import Role
+    from kehou.payroll.models import Disbursement
+
+    waiting = Disbursement.objects.filter(status=Disbursement.Status.REQUESTED)
+    if Role.SUPERUSER in scope.roles:
+        n = waiting.count()
+    elif Role.CITY_ADMIN in scope.roles:
+        n = waiting.filter(kind="tax").count()
+    elif scope.district_ids:
+        n = waiting.filter(kind="costs", district_id__in=scope.district_ids).count()
+    else:
+        return []
+    if not n:
+        return []
+    label = ngettext("%(n)s disbursement from escrow to decide", "%(n)s disbursements from escrow to decide", n) % {
+        "n": n
+    }
+    return [Todo("disbursements", n, label, reverse("portal:disbursements"), urgent=True)]
 
 
 def _teacher_items(*, scope: Scope, now: datetime) -> list[Todo]:

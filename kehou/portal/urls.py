@@ -3,7 +3,7 @@ kehou/urls.py (one page namespace, ``portal:``)."""
 
 from django.urls import path
 
-from . import live, pay, reports, views
+from . import disbursements, live, pay, reports, views
 
 urlpatterns: list = [
     path("", views.home_view, name="home"),
@@ -20,6 +20,25 @@ urlpatterns: list = [
     path("pay/lines/<int:pk>/dispute", pay.LineDisputeAction.as_view(), name="pay-line-dispute"),
     path("pay/lines/<int:pk>/answer", pay.LineAnswerAction.as_view(), name="pay-line-answer"),
     path("pay/operators/<int:pk>/payout", pay.PayoutBatchAction.as_view(), name="pay-payout-batch"),
+    path("pay/disbursements/", disbursements.DisbursementPage.as_view(), name="disbursements"),
+    path(
+        "pay/operators/<int:pk>/disbursements",
+        disbursements.DisbursementRequestAction.as_view(),
+        name="disbursement-request",
+    ),
+    path(
+        "pay/disbursements/<int:pk>/approve",
+        disbursements.DisbursementApproveAction.as_view(),
+        name="disbursement-approve",
+    ),
+    path(
+        "pay/disbursements/<int:pk>/refuse",
+        disbursements.DisbursementRefuseAction.as_view(),
+        name="disbursement-refuse",
+    ),
+    path("pay/account/", disbursements.PayeePage.as_view(), name="payee"),
+    path("pay/account/callback", disbursements.PayeeCallback.as_view(), name="payee-callback"),
+    path("pay/account/simulator/", disbursements.PayeeSimulator.as_view(), name="payee-simulator"),
     path("pay/reports/", reports.ReportListPage.as_view(), name="reports"),
     path("pay/reports/<int:pk>/", reports.ReportDetailPage.as_view(), name="report"),
     path("pay/reports/<int:pk>/acknowledge", reports.ReportAcknowledgeAction.as_view(), name="report-acknowledge"),

@@ -216,6 +216,9 @@ KEHOU_PAYROLL: dict[str, int | str] = {
     "PAYOUT_CHANNEL": os.environ.get("KEHOU_PAYOUT_CHANNEL", "simulator"),
     "QUERY_AFTER_SECONDS": int(os.environ.get("KEHOU_PAYOUT_QUERY_AFTER_SECONDS", "120")),
     "SEND_ATTEMPTS": int(os.environ.get("KEHOU_PAYOUT_SEND_ATTEMPTS", "10")),
+    # Where a teacher's openid comes from when they bind their payout account: "wechat" (web authorisation under
+    # KEHOU_WECHAT_APPID / KEHOU_WECHAT_APP_SECRET) or "simulator" (the demo's stand-in page).
+    "OAUTH": os.environ.get("KEHOU_PAYEE_OAUTH", "simulator"),
 }
 
 # The live event channel (kehou.notify.events): a stream sends a heartbeat comment after HEARTBEAT_SECONDS of

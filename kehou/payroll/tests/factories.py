@@ -143,7 +143,7 @@ def walker_rows(city: object) -> None:
     from kehou.orgs.models import OperatorAuthorisation, OperatorCompany
     from kehou.payments.models import Order
 
-    from ..models import AuditReport, OperatorCost, PayLine, Payout, PayoutBatch
+    from ..models import AuditReport, Disbursement, OperatorCost, PayLine, Payout, PayoutBatch
 
     now = timezone.now()
     seen: set[int] = set()
@@ -226,3 +226,14 @@ def walker_rows(city: object) -> None:
             entered_by=order.payer,
             entered_at=now,
         )
+        if not Disbursement.objects.filter(operator=operator, district=district).exists():
+            Disbursement.objects.create(
+                operator=operator,
+                kind="costs",
+                district=district,
+                amount_fen=100,
+                instruction_no=f"DBWALK{operator.pk:06d}{district.pk:06d}",
+                request_key=f"walker-{operator.pk}-{district.pk}",
+                requested_by=order.payer,
+                requested_at=now,
+            )

@@ -59,6 +59,7 @@ SUMMARY = {
         ("payouts_paid", "payouts paid"),
         ("lines_awaiting_school", "lines of this month awaiting the schools"),
         ("audit_reports", "audit report filed and acknowledged"),
+        ("disbursements", "disbursements from escrow asked for (costs and tax)"),
     ),
     loader.PAYMENTS: (
         ("orders", "orders"),

@@ -393,6 +393,80 @@ def _report(*, now: datetime, counts: dict[str, int]) -> None:
     counts["audit_reports"] += 1
 
 
+def _certificate(period: str, amount_fen: int, day: Any) -> Any:
+    """The tax office's certificate of the remitted tax (完税证明), as the operator downloads it: a one-page PDF."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.setFont("STSong-Light", 14)
+    page.drawString(72, 760, "中华人民共和国税收完税证明（演示）")
+    page.setFont("STSong-Light", 11)
+    page.drawString(72, 730, f"税种：个人所得税（劳务报酬所得，代扣代缴） 所属期：{period}")
+    page.drawString(72, 710, f"实缴金额：¥{amount_fen / 100:.2f}")
+    page.drawString(72, 690, f"入库日期：{day:%Y-%m-%d}")
+    page.save()
+    return SimpleUploadedFile(f"完税证明-{period}.pdf", out.getvalue(), content_type="application/pdf")
+
+
+def _disbursements(*, now: datetime, counts: dict[str, int]) -> None:
+    """Money out of escrow besides teachers' pay: the operator asks to pay out the costs it entered (the district's
+    bureau approved them) and to remit each earlier month's withheld tax (the earliest approved by the city bureau,
+    the latest still awaiting it)."""
+    from kehou.orgs.models import OperatorCompany, Region
+    from kehou.payroll.services import disbursements
+    from kehou.people.models import RoleAssignment
+
+    asked = timezone.localtime(now - timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    city = RoleAssignment.objects.filter(role="city_admin").select_related("user").order_by("pk").first()
+    for operator in OperatorCompany.objects.filter(costs__isnull=False).distinct().order_by("pk"):
+        staff = RoleAssignment.objects.filter(role="operator_staff", operator=operator).select_related("user").first()
+        if staff is None:
+            continue
+        districts = sorted(set(disbursements.waiting_costs(operator).values_list("school__district", flat=True)))
+        for district_id in districts:
+            district = Region.objects.get(pk=district_id)
+            d, _new = disbursements.disbursement_request(
+                actor=staff.user,
+                operator=operator,
+                kind="costs",
+                district=district,
+                request_key=f"demo-costs-{operator.pk}-{district_id}",
+                note="本学期培训与耗材",
+                now=asked,
+            )
+            counts["disbursements"] += 1
+            bureau = (
+                RoleAssignment.objects.filter(role="district_admin", district=district).select_related("user").first()
+            )
+            if bureau is not None:
+                disbursements.disbursement_approve(actor=bureau.user, disbursement=d, now=asked + timedelta(hours=3))
+                counts["disbursements_approved"] += 1
+        periods = sorted(set(disbursements.waiting_tax(operator).values_list("period", flat=True)))
+        for i, period in enumerate(periods):
+            amount = sum(disbursements.waiting_tax(operator, period).values_list("tax_fen", flat=True))
+            d, _new = disbursements.disbursement_request(
+                actor=staff.user,
+                operator=operator,
+                kind="tax",
+                period=period,
+                voucher=_certificate(period, amount, asked.date()),
+                request_key=f"demo-tax-{operator.pk}-{period}",
+                now=asked + timedelta(minutes=10 + i),
+            )
+            counts["disbursements"] += 1
+            if city is not None and i < len(periods) - 1:
+                disbursements.disbursement_approve(actor=city.user, disbursement=d, now=asked + timedelta(hours=4))
+                counts["disbursements_approved"] += 1
+
+
 def build_payroll(*, now: datetime) -> LoadResult:
     from kehou.attendance.models import CheckIn
     from kehou.payroll.models import PayLine, Payout
@@ -408,6 +482,8 @@ def build_payroll(*, now: datetime) -> LoadResult:
         "payouts": 0,
         "costs": 0,
         "audit_reports": 0,
+        "disbursements": 0,
+        "disbursements_approved": 0,
     }
     if PayLine.objects.exists():
         counts["pay_lines"] = PayLine.objects.count()
@@ -427,6 +503,7 @@ def build_payroll(*, now: datetime) -> LoadResult:
     for i, period in enumerate(earlier):
         _month(period, base=base - timedelta(days=3 * (len(earlier) - 1 - i)), counts=counts)
     _report(now=now, counts=counts)
+    _disbursements(now=now, counts=counts)
     counts["payouts_paid"] = Payout.objects.filter(status="paid").count()
     counts["payouts_resent"] = Payout.objects.filter(attempts__gt=1).count()
     counts["lines_awaiting_school"] = PayLine.objects.filter(Q(period=current) & Q(status="computed")).count()
