@@ -11,6 +11,19 @@ from kehou.orgs.api_urls import urlpatterns as orgs
 from kehou.payments.api_urls import urlpatterns as payments
 from kehou.payroll.api_urls import urlpatterns as payroll
 from kehou.people.api_urls import urlpatterns as people
+from kehou.teaching.api_urls import urlpatterns as teaching
 
 app_name = "api"
-urlpatterns: list = [*people, *orgs, *core, *catalog, *enrolment, *notify, *payments, *ledger, *attendance, *payroll]
+urlpatterns: list = [
+    *people,
+    *orgs,
+    *core,
+    *catalog,
+    *enrolment,
+    *notify,
+    *payments,
+    *ledger,
+    *attendance,
+    *payroll,
+    *teaching,
+]

@@ -278,6 +278,14 @@ class ErrorCode(StrEnum):
     PAYEE_INVALID = "payee_invalid", 400, "payroll", "binding a payout account with no real name (2–40 characters, as on the ID card) or an authorisation the WeChat login did not confirm (expired, used, or another state)"
     PAYEE_BUSY = "payee_busy", 409, "payroll", "changing the payout account while a payout to the current one is being sent"
     PAYOUT_NOTIFICATION_REJECTED = "payout_notification_rejected", 400, "payroll", "a payout notification that does not verify (signature, serial, age, encryption) or names no payout of ours"
+    # teaching
+    NOT_TEACHER = "not_teacher", 403, "teaching", "scanning or confirming a classroom screen's login code without a teacher's account"
+    QR_LOGIN_INVALID = "qr_login_invalid", 400, "teaching", "scanning a code that is not a screen login of ours (forged, mistyped)"
+    QR_LOGIN_EXPIRED = "qr_login_expired", 409, "teaching", "scanning or confirming a screen login after it expired (a few minutes; the screen shows a new code)"
+    QR_LOGIN_TAKEN = "qr_login_taken", 409, "teaching", "scanning a screen's code another teacher scanned first"
+    QR_LOGIN_USED = "qr_login_used", 409, "teaching", "scanning, deciding or exchanging a screen login that was already decided or used (a code works once)"
+    QR_LOGIN_THROTTLED = "qr_login_throttled", 429, "teaching", "starting screen logins, polling with wrong secrets or scanning codes faster than the limits allow"
+    TEACHING_ONLY = "teaching_only", 403, "teaching", "a classroom screen's session (logged in by scanning) asking for anything beyond teaching: rosters, pay, money, administration"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."
     SERVER_ERROR = "server_error", 500, "portal", "Something went wrong on our side."

@@ -15,6 +15,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
+    session = getattr(request, "session", None)
+    if session is not None and session.get("kehou_teaching_only"):  # a classroom screen: teaching only
+        return {"nav": [(_("Teaching"), reverse("portal:teach"))]}
     scope = scope_for(user)
     nav = [(_("Home"), reverse("portal:home"))]
     admin_like = scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids
@@ -47,6 +50,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("Disbursements"), reverse("portal:disbursements")))
     if scope.teacher_ids:
         nav.append((_("Payout account"), reverse("portal:payee")))
+        nav.append((_("Teaching"), reverse("portal:teach")))
     if scope.school_ids:
         nav.append((_("Waivers"), reverse("portal:waivers")))
         nav.append((_("Leave approvals"), reverse("portal:leave-requests")))

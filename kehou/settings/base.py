@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kehou.payments",
     "kehou.attendance",
     "kehou.payroll",
+    "kehou.teaching",
     "kehou.notify",
     "kehou.portal",
     "kehou.demo",
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kehou.core.middleware.RequestContextMiddleware",
     "kehou.core.middleware.ApiErrorMiddleware",
+    "kehou.teaching.middleware.TeachingOnlyMiddleware",
 ]
 
 ROOT_URLCONF = "kehou.urls"
@@ -221,6 +223,19 @@ KEHOU_PAYROLL: dict[str, int | str] = {
     "OAUTH": os.environ.get("KEHOU_PAYEE_OAUTH", "simulator"),
 }
 
+# The teaching platform (kehou.teaching): a classroom screen's QR login code lives QR_SECONDS; starts are limited per
+# address and overall, polls with a wrong secret per address (a login expires after WRONG_SECRETS_MAX of them), scans
+# per teacher; the screen's session (teaching only) lasts SCREEN_SESSION_HOURS.
+KEHOU_TEACHING: dict[str, int | str] = {
+    "QR_SECONDS": int(os.environ.get("KEHOU_QR_SECONDS", "180")),
+    "START_RATE": os.environ.get("KEHOU_QR_START_RATE", "20/minute,200/hour"),
+    "START_RATE_ALL": os.environ.get("KEHOU_QR_START_RATE_ALL", "600/minute"),
+    "WRONG_SECRET_RATE": os.environ.get("KEHOU_QR_WRONG_SECRET_RATE", "20/minute"),
+    "WRONG_SECRETS_MAX": 5,
+    "SCAN_RATE": os.environ.get("KEHOU_QR_SCAN_RATE", "30/minute"),
+    "SCREEN_SESSION_HOURS": 4,
+}
+
 # The live event channel (kehou.notify.events): a stream sends a heartbeat comment after HEARTBEAT_SECONDS of
 # silence, tells the browser to reconnect after RETRY_MS, and replays at most REPLAY_MAX events per read; each server
 # process polls the event table every POLL_SECONDS for events written by other processes (Redis wakes streams at once
@@ -324,6 +339,7 @@ SPECTACULAR_SETTINGS = {
         "SeatStateEnum": "kehou.catalog.selectors.SEAT_STATES",
         "FollowUpKindEnum": "kehou.attendance.models.FollowUp.Kind",
         "FollowUpLevelEnum": "kehou.attendance.models.FollowUp.Level",
+        "ScreenLoginStatusEnum": "kehou.teaching.models.ScreenLogin.Status",
     },
 }
 

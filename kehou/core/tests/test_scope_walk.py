@@ -59,6 +59,16 @@ PUBLIC: dict[str, str] = {
     "drf_spectacular.views.SpectacularSwaggerSplitView": "API docs UI (its start-up script served apart, for the CSP)",
     "django.contrib.staticfiles.views.serve": "static files (DEBUG only)",
     "django.views.static.serve": "static files (DEBUG only)",
+    "kehou.teaching.views.ScreenPage": "the classroom screen's login page: shows a code to scan, reads nothing",
+    "kehou.teaching.api.QrLoginStartView": (
+        "a classroom screen starts a QR login: no account by design (the screen has none); rate-limited per address"
+    ),
+    "kehou.teaching.api.QrLoginStateView": (
+        "the screen polls its own login, proven by the screen's secret (a wrong one is the same 404); no scoped rows"
+    ),
+    "kehou.teaching.api.QrLoginSessionView": (
+        "the screen exchanges its approved login, proven by its secret, for a teaching-only session; once"
+    ),
     "kehou.payroll.api.PayoutNotifyView": (
         "the payout channel's notifications: called by the channel's servers, proven by its signature, never by a "
         "login; reads no scoped rows"

@@ -1,0 +1,207 @@
+"""The teaching platform's API: the QR login of a classroom screen (扫码登录).
+
+The screen side needs no account: it starts a login (``POST /api/v1/qr-login/``), polls it with its secret in the
+``X-Screen-Secret`` header, and exchanges the approved login for its session. The phone side is a signed-in
+teacher: scan (the QR's token), then confirm or reject."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kehou.core import clock
+from kehou.core.api import ERRORS, NOT_FOUND, parsed
+from kehou.core.errors import NotFound
+from kehou.core.middleware import client_ip
+from kehou.core.serializers import StrictSerializer
+
+from .middleware import SESSION_FLAG
+from .models import ScreenLogin
+from .qr import qr_data_uri
+from .services import qr_login as qr
+
+SECRET_HEADER = OpenApiParameter("X-Screen-Secret", str, OpenApiParameter.HEADER, required=True)
+
+
+class StartBody(StrictSerializer):
+    screen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, help_text="e.g. 三(2)班教室")
+
+
+class Started(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    qr_payload = serializers.CharField(help_text="what the QR code holds: the phone's link")
+    qr_svg = serializers.CharField(help_text="the QR code as an SVG data: URI, made on the server")
+    match_number = serializers.CharField(help_text="shown on the screen and the phone, to compare")
+    expires_at = serializers.DateTimeField()
+    secret = serializers.CharField(help_text="the screen's secret: send it as X-Screen-Secret; never shown")
+
+
+class LoginState(serializers.Serializer[Any]):
+    id = serializers.CharField(source="public_id")
+    status = serializers.ChoiceField(choices=ScreenLogin.Status.choices)
+    expires_at = serializers.DateTimeField()
+    match_number = serializers.CharField()
+    screen_name = serializers.CharField()
+    teacher = serializers.SerializerMethodField(help_text="the scanning teacher's name, once scanned")
+
+    def get_teacher(self, obj: ScreenLogin) -> str:
+        user = obj.scanned_by
+        return (user.full_name or user.username) if user is not None else ""
+
+
+class PhoneView(serializers.Serializer[Any]):
+    id = serializers.CharField(source="public_id")
+    status = serializers.ChoiceField(choices=ScreenLogin.Status.choices)
+    screen_name = serializers.CharField()
+    screen_ip = serializers.CharField(help_text="the screen's network address")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    match_number = serializers.CharField()
+
+
+class ScanBody(StrictSerializer):
+    token = serializers.CharField(max_length=64, help_text="the token of the QR code's link (/teach/qr/<token>)")
+
+
+class Exchanged(serializers.Serializer[Any]):
+    redirect = serializers.CharField()
+
+
+def payload(request: Any, token: str) -> str:
+    return request.build_absolute_uri(f"/teach/qr/{token}")
+
+
+class _Screen(APIView):
+    authentication_classes: list[Any] = []  # the screen has no account; its secret is the credential
+    permission_classes = [permissions.AllowAny]
+
+    def secret(self, request: Request) -> str:
+        return request.headers.get("X-Screen-Secret", "")[:64]
+
+
+class QrLoginStartView(_Screen):
+    @extend_schema(
+        summary="A classroom screen starts a QR login (no credentials)",
+        description="Answers the login's id, the QR code (payload and server-made SVG), the number to match, when it "
+        "expires (a few minutes) and the screen's secret. Limited per address and overall (429 "
+        "`qr_login_throttled`).",
+        request=StartBody,
+        responses={201: Started, 400: ERRORS, 429: ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        values = parsed(request, StartBody) if request._request.body.strip() else {}  # an empty body is fine
+        login_row, token, secret = qr.qr_login_start(
+            screen_name=values.get("screen_name", ""),
+            ip=client_ip(request._request),
+            user_agent=request.headers.get("User-Agent", ""),
+            now=clock.now(),
+        )
+        link = payload(request, token)
+        data = {
+            "id": login_row.public_id,
+            "qr_payload": link,
+            "qr_svg": qr_data_uri(link),
+            "match_number": login_row.match_number,
+            "expires_at": login_row.expires_at,
+            "secret": secret,
+        }
+        return Response(Started(data).data, status=201)
+
+
+class QrLoginStateView(_Screen):
+    @extend_schema(
+        summary="The screen polls its login (with its secret)",
+        description="A wrong or missing secret is the same 404 as a missing login (counted: the login expires after "
+        "a few; limited per address).",
+        parameters=[SECRET_HEADER],
+        responses={200: LoginState, 404: NOT_FOUND, 429: ERRORS},
+    )
+    def get(self, request: Request, public_id: str) -> Response:
+        row = qr.screen_login(
+            public_id=public_id, secret=self.secret(request), ip=client_ip(request._request), now=clock.now()
+        )
+        return Response(LoginState(row).data)
+
+
+class QrLoginSessionView(_Screen):
+    @extend_schema(
+        summary="The screen exchanges its approved login for its session (once)",
+        description="Sets the session cookie of a session limited to teaching (courseware, outlines, the teacher's "
+        "own classes; no rosters, pay or money). 409 `qr_login_used` unless approved and unused.",
+        parameters=[SECRET_HEADER],
+        request=None,
+        responses={200: Exchanged, 404: NOT_FOUND, 409: ERRORS, 429: ERRORS},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        user = qr.qr_exchange(
+            public_id=public_id, secret=self.secret(request), ip=client_ip(request._request), now=clock.now()
+        )
+        django_request = request._request
+        login(django_request, user, backend="kehou.people.auth.PhoneOrUsernameBackend")
+        django_request.session[SESSION_FLAG] = True
+        django_request.session.set_expiry(
+            int(timedelta(hours=int(settings.KEHOU_TEACHING["SCREEN_SESSION_HOURS"])).total_seconds())
+        )
+        return Response({"redirect": "/teach/"})
+
+
+class _Phone(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    dangerously_unscoped = True  # the caller's own scanned logins only (scanned_by is the caller)
+
+    def refuse_screen(self, request: Request) -> None:
+        if request._request.session.get(SESSION_FLAG) if hasattr(request._request, "session") else False:
+            raise NotFound(_("Not found."))
+
+    def mine(self, request: Request, public_id: str) -> ScreenLogin:
+        self.refuse_screen(request)
+        row = ScreenLogin.objects.filter(public_id=public_id[:32], scanned_by_id=request.user.pk).first()
+        if row is None:
+            raise NotFound(_("Not found."))
+        return row
+
+
+class QrLoginScanView(_Phone):
+    @extend_schema(
+        summary="The teacher's phone scanned a screen's code",
+        description="Only a teacher (403 `not_teacher`); the first scanner owns the login (409 `qr_login_taken`); "
+        "an expired, used or forged code: 409 `qr_login_expired` / `qr_login_used`, 400 `qr_login_invalid`.",
+        request=ScanBody,
+        responses={200: PhoneView, 400: ERRORS, 403: ERRORS, 409: ERRORS, 429: ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        self.refuse_screen(request)
+        values = parsed(request, ScanBody)
+        row = qr.qr_scan(actor=request.user, token=values["token"], now=clock.now())
+        return Response(PhoneView(row).data)
+
+
+class QrLoginConfirmView(_Phone):
+    @extend_schema(
+        summary="The teacher who scanned the code confirms the screen's login",
+        request=None,
+        responses={200: PhoneView, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        row = qr.qr_confirm(actor=request.user, login=self.mine(request, public_id), now=clock.now())
+        return Response(PhoneView(row).data)
+
+
+class QrLoginRejectView(_Phone):
+    @extend_schema(
+        summary="The teacher who scanned the code rejects the screen's login",
+        request=None,
+        responses={200: PhoneView, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        row = qr.qr_reject(actor=request.user, login=self.mine(request, public_id), now=clock.now())
+        return Response(PhoneView(row).data)

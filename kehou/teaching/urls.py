@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns: list = [
+    path("teach/", views.TeachingHome.as_view(), name="teach"),
+    path("teach/screen/", views.ScreenPage.as_view(), name="teach-screen"),
+    path("teach/qr/<str:token>", views.ScanPage.as_view(), name="teach-scan"),
+    path("teach/logins/<str:public_id>/confirm", views.DecidePage.as_view(), name="teach-confirm"),
+    path("teach/logins/<str:public_id>/reject", views.RejectPage.as_view(), name="teach-reject"),
+]
