@@ -31,6 +31,8 @@ class AuditAction(models.TextChoices):
     QR_LOGIN_REJECT = "teaching.qr_login_reject", _("Screen login: rejected on the phone")
     QR_LOGIN_USE = "teaching.qr_login_use", _("Screen login: the screen logged in")
     QR_LOGIN_WRONG_SECRET = "teaching.qr_login_wrong_secret", _("Screen login: polled with a wrong secret")
+    OUTLINE_SAVE = "teaching.outline_save", _("Course outline: a new version saved")
+    SESSION_LESSON_SET = "teaching.session_lesson_set", _("Session: the lesson taught set")
     AUDIT_REPORT_FILE = "payroll.audit_report_file", _("Audit report: filed")
     AUDIT_REPORT_ACKNOWLEDGE = "payroll.audit_report_acknowledge", _("Audit report: acknowledged")
     ROLL_CALL_CORRECTED = "attendance.roll_call_corrected", _("Roll call: corrected by the school")

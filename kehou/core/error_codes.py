@@ -286,6 +286,9 @@ class ErrorCode(StrEnum):
     QR_LOGIN_USED = "qr_login_used", 409, "teaching", "scanning, deciding or exchanging a screen login that was already decided or used (a code works once)"
     QR_LOGIN_THROTTLED = "qr_login_throttled", 429, "teaching", "starting screen logins, polling with wrong secrets or scanning codes faster than the limits allow"
     TEACHING_ONLY = "teaching_only", 403, "teaching", "a classroom screen's session (logged in by scanning) asking for anything beyond teaching: rosters, pay, money, administration"
+    OUTLINE_INVALID = "outline_invalid", 400, "teaching", "an outline with no units or too many (30), a unit with no lessons or too many (40), a name empty or over 60 characters, or a lesson not 5–240 whole minutes; a session linked to a lesson of another course"
+    OUTLINE_STALE = "outline_stale", 409, "teaching", "saving an outline made from a version that is no longer the latest (someone saved meanwhile)"
+    NOT_COURSE_OWNER = "not_course_owner", 403, "teaching", "editing the outline of a course one did not submit (the submitting teacher's or organisation's account, or the submitting school's administrators)"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."
     SERVER_ERROR = "server_error", 500, "portal", "Something went wrong on our side."

@@ -23,9 +23,11 @@ from kehou.demo.stages.city import build_city, plan_city
 from kehou.demo.stages.enrolment import build_enrolment
 from kehou.demo.stages.payments import DemoPayer, build_payments, simulator_enabled
 from kehou.demo.stages.payroll import build_payroll
+from kehou.demo.stages.teaching import build_teaching
 
 CITY, CATALOG, CLASSES, PAYMENTS, ATTENDANCE = "city", "catalog", "classes", "payments", "attendance"
 PAY = "pay"
+TEACHING = "teaching"
 
 
 def load(
@@ -59,6 +61,7 @@ def load(
         yield ATTENDANCE, build_attendance(seed=seed, now=now)
         if paid is not None and (paid.loaded or paid.state == "loaded"):  # pay comes out of the fees paid
             yield PAY, build_payroll(now=now)
+    yield TEACHING, build_teaching(now=now)
 
 
 def reset(*, now: datetime) -> dict[str, int]:

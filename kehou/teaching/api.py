@@ -11,22 +11,28 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kehou.catalog.models import CatalogItem
 from kehou.core import clock
-from kehou.core.api import ERRORS, NOT_FOUND, parsed
-from kehou.core.errors import NotFound
+from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedObjectView, parsed
+from kehou.core.error_codes import ErrorCode
+from kehou.core.errors import Forbidden, NotFound
 from kehou.core.middleware import client_ip
+from kehou.core.scope import Scope
 from kehou.core.serializers import StrictSerializer
+from kehou.enrolment.models import ClassSession
 
 from .middleware import SESSION_FLAG
 from .models import ScreenLogin
 from .qr import qr_data_uri
+from .services import outlines
 from .services import qr_login as qr
 
 SECRET_HEADER = OpenApiParameter("X-Screen-Secret", str, OpenApiParameter.HEADER, required=True)
@@ -205,3 +211,130 @@ class QrLoginRejectView(_Phone):
     def post(self, request: Request, public_id: str) -> Response:
         row = qr.qr_reject(actor=request.user, login=self.mine(request, public_id), now=clock.now())
         return Response(PhoneView(row).data)
+
+
+# Course outlines (课程设置) and the lesson a session taught.
+
+
+class LessonOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    minutes = serializers.IntegerField()
+
+
+class UnitOut(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    lessons = LessonOut(many=True)
+
+
+class OutlineOut(serializers.Serializer[Any]):
+    item = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField(help_text="0 while the course has no outline")
+    versions = serializers.ListField(child=serializers.IntegerField())
+    note = serializers.CharField()
+    minutes = serializers.IntegerField(help_text="all lessons' minutes")
+    may_edit = serializers.BooleanField()
+    units = UnitOut(many=True)
+
+
+class LessonIn(StrictSerializer):
+    name = serializers.CharField(max_length=60)
+    minutes = serializers.IntegerField()
+
+
+class UnitIn(StrictSerializer):
+    name = serializers.CharField(max_length=60)
+    lessons = LessonIn(many=True)
+
+
+class OutlineBody(StrictSerializer):
+    based_on_version = serializers.IntegerField(min_value=0, help_text="the version edited (0: the first)")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    units = serializers.JSONField(help_text='[{"name", "lessons": [{"name", "minutes"}]}]')
+
+
+class SessionLessonBody(StrictSerializer):
+    lesson = serializers.IntegerField(allow_null=True, help_text="a lesson of the class's course outline; null unlinks")
+
+
+def outline_data(item: Any, actor: Any) -> dict[str, Any]:
+    outline = outlines.current(item)
+    units = list(outline.units.all()) if outline else []
+    return {
+        "item": item.pk,
+        "name": item.name,
+        "version": outline.version if outline else 0,
+        "versions": list(item.outlines.order_by("-version").values_list("version", flat=True)),
+        "note": outline.note if outline else "",
+        "minutes": sum(lesson.minutes for unit in units for lesson in unit.lessons.all()),
+        "may_edit": outlines.may_edit(actor, item),
+        "units": [
+            {"name": u.name, "lessons": [{"id": x.pk, "name": x.name, "minutes": x.minutes} for x in u.lessons.all()]}
+            for u in units
+        ],
+    }
+
+
+def refuse_screen(request: Request) -> None:
+    if getattr(request._request, "session", {}).get(SESSION_FLAG):
+        raise Forbidden(_("A classroom screen's session is for teaching only."), code=ErrorCode.TEACHING_ONLY)
+
+
+class OutlineView(ScopedObjectView):
+    """One library course's current outline; its owner saves a new version."""
+
+    # library courses (catalog.CatalogItem, PUBLIC) and their outlines are read by everyone signed in; the
+    # owner check for writing is the service's
+    dangerously_unscoped = True
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return CatalogItem.objects.filter(kind="course").select_related("submission")
+
+    @extend_schema(
+        summary="A library course's current outline (课程设置): units and lessons with minutes",
+        responses={200: OutlineOut, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(OutlineOut(outline_data(self.get_object(), request.user)).data)
+
+    @extend_schema(
+        summary="The course's owner saves a new version of its outline",
+        description="`based_on_version` must be the latest (409 `outline_stale` otherwise: someone saved meanwhile). "
+        "1–30 units of 1–40 lessons, names 1–60 characters, 5–240 minutes (400 `outline_invalid`); only the "
+        "course's submitter (403 `not_course_owner`).",
+        request=OutlineBody,
+        responses={201: OutlineOut, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        item = self.get_object()
+        refuse_screen(request)
+        values = self.parsed(OutlineBody)
+        outlines.outline_save(
+            actor=request.user,
+            item=item,
+            units=outlines.check_units(values["units"]),
+            based_on=values["based_on_version"],
+            note=values.get("note", ""),
+            now=clock.now(),
+        )
+        return Response(OutlineOut(outline_data(item, request.user)).data, status=201)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The class's teacher (or the school) sets the lesson of the outline a session taught",
+        request=SessionLessonBody,
+        responses={200: SessionLessonBody, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND},
+    )
+)
+class SessionLessonView(ActionView):
+    body = SessionLessonBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return ClassSession.objects.select_related("course_class__entry")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        refuse_screen(self.request)
+        link = outlines.session_lesson_set(actor=actor, session=obj, lesson_id=values["lesson"], now=now)
+        return {"lesson": link.lesson_id if link else None}

@@ -11,4 +11,6 @@ urlpatterns: list = [
     path("qr-login/<str:public_id>/session", api.QrLoginSessionView.as_view(), name="qr-login-session"),
     path("qr-login/<str:public_id>/confirm", api.QrLoginConfirmView.as_view(), name="qr-login-confirm"),
     path("qr-login/<str:public_id>/reject", api.QrLoginRejectView.as_view(), name="qr-login-reject"),
+    path("teaching/outlines/<int:pk>/", api.OutlineView.as_view(), name="teaching-outline"),
+    path("teaching/sessions/<int:pk>/lesson", api.SessionLessonView.as_view(), name="teaching-session-lesson"),
 ]

@@ -18,7 +18,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kehou.catalog.models import PUBLIC
 from kehou.core.scope import ScopeSpec
+from kehou.enrolment.models import CourseClass
+
+_CLASS_SCOPE = CourseClass.kehou_scope
 
 
 class ScreenLogin(models.Model):
@@ -65,3 +69,80 @@ class ScreenLogin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.status}"
+
+
+class CourseOutline(models.Model):
+    """One version of a library course's outline (课程设置): its units and lessons. Editing makes a new version; the
+    versions before it stay as they were (a session linked to one of their lessons keeps it)."""
+
+    item = models.ForeignKey("catalog.CatalogItem", on_delete=models.PROTECT, related_name="outlines")
+    version = models.PositiveIntegerField(_("version"))
+    note = models.CharField(_("what changed"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = PUBLIC  # a library course's outline is read by everyone signed in
+
+    class Meta:
+        ordering = ["item_id", "-version"]
+        verbose_name = _("course outline")
+        verbose_name_plural = _("course outlines")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "version"], name="outline_version_once"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="outline_version_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} v{self.version}"
+
+
+class OutlineUnit(models.Model):
+    outline = models.ForeignKey(CourseOutline, on_delete=models.CASCADE, related_name="units")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("unit"), max_length=60)
+
+    kehou_scope: ClassVar[ScopeSpec] = PUBLIC
+
+    class Meta:
+        ordering = ["outline_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["outline", "position"], name="outline_unit_position_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutlineLesson(models.Model):
+    unit = models.ForeignKey(OutlineUnit, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("lesson"), max_length=60)
+    minutes = models.PositiveSmallIntegerField(_("minutes"))
+
+    kehou_scope: ClassVar[ScopeSpec] = PUBLIC
+
+    class Meta:
+        ordering = ["unit__outline_id", "unit__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "position"], name="outline_lesson_position_once"),
+            models.CheckConstraint(condition=Q(minutes__gte=5, minutes__lte=240), name="outline_lesson_minutes"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SessionLesson(models.Model):
+    """The lesson of the outline taught in one session of a course class."""
+
+    session = models.OneToOneField("enrolment.ClassSession", on_delete=models.CASCADE, related_name="lesson_link")
+    lesson = models.ForeignKey(OutlineLesson, on_delete=models.PROTECT, related_name="sessions")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.through("session__course_class", _CLASS_SCOPE)
+
+    class Meta:
+        verbose_name = _("session's lesson")
+        verbose_name_plural = _("sessions' lessons")
+
+    def __str__(self) -> str:
+        return f"{self.session_id} → {self.lesson_id}"

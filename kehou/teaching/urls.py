@@ -8,4 +8,6 @@ urlpatterns: list = [
     path("teach/qr/<str:token>", views.ScanPage.as_view(), name="teach-scan"),
     path("teach/logins/<str:public_id>/confirm", views.DecidePage.as_view(), name="teach-confirm"),
     path("teach/logins/<str:public_id>/reject", views.RejectPage.as_view(), name="teach-reject"),
+    path("teach/outlines/<int:pk>/", views.OutlinePage.as_view(), name="teach-outline"),
+    path("teach/sessions/<int:pk>/lesson", views.SessionLessonPage.as_view(), name="teach-session-lesson"),
 ]

@@ -21,6 +21,7 @@ from kehou.enrolment import selectors as enrolment_selectors
 
 from .middleware import SESSION_FLAG
 from .models import ScreenLogin
+from .services import outlines
 from .services import qr_login as qr
 
 
@@ -94,14 +95,119 @@ class TeachingHome(LoginRequiredMixin, View):
         sessions: list[Any] = []
         if scope.teacher_ids:
             sessions = list(enrolment_selectors.teacher_sessions_from(scope=scope, day=today)[:12])
+        # each session with its course's outline lessons and the lesson linked to it
+        from .models import OutlineLesson, SessionLesson
+
+        items = {s.course_class.entry.item_id for s in sessions if s.course_class.entry is not None}
+        current_ids = {i: o.pk for i in items if (o := outlines.current(i)) is not None}
+        lessons: dict[int, list[Any]] = {}
+        for lesson in OutlineLesson.objects.filter(unit__outline_id__in=current_ids.values()).select_related(
+            "unit__outline"
+        ):
+            lessons.setdefault(lesson.unit.outline.item_id, []).append(lesson)
+        linked = dict(SessionLesson.objects.filter(session__in=sessions).values_list("session_id", "lesson_id"))
+        rows = []
+        for s in sessions:
+            item_id = s.course_class.entry.item_id if s.course_class.entry is not None else None
+            rows.append(
+                {"s": s, "item_id": item_id, "lessons": lessons.get(item_id or 0, []), "lesson": linked.get(s.pk)}
+            )
+        own = outlines.owned_items(request.user)
         return render(
             request,
             "teaching/home.html",
             {
                 "title": _("Teaching"),
                 "screen": bool(request.session.get(SESSION_FLAG)),
-                "sessions": sessions,
+                "sessions": rows,
+                "own": own,
                 "today": today,
                 "is_teacher": bool(scope.teacher_ids),
             },
         )
+
+
+class OutlinePage(LoginRequiredMixin, View):
+    """A library course's outline: its units and lessons, its versions; the owner edits it as plain text."""
+
+    dangerously_unscoped = True  # library courses and their outlines are read by everyone signed in (PUBLIC)
+
+    def _item(self, pk: int) -> Any:
+        from django.http import Http404
+
+        from kehou.catalog.models import CatalogItem
+
+        item = CatalogItem.objects.filter(pk=pk, kind="course").select_related("submission").first()
+        if item is None:
+            raise Http404
+        return item
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(pk)
+        outline = outlines.current(item)
+        units = list(outline.units.all()) if outline else []
+        return render(
+            request,
+            "teaching/outline.html",
+            {
+                "title": _("Course outline"),
+                "item": item,
+                "outline": outline,
+                "units": units,
+                "minutes": sum(x.minutes for u in units for x in u.lessons.all()),
+                "versions": list(item.outlines.order_by("-version")[:20]),
+                "may_edit": outlines.may_edit(request.user, item) and not request.session.get(SESSION_FLAG),
+                "text": request.POST.get("text") if request.method == "POST" else outlines.as_text(outline),
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(pk)
+        if request.session.get(SESSION_FLAG):
+            return HttpResponseRedirect("/teach/")
+        try:
+            based_on = int(request.POST.get("based_on", "0"))
+        except ValueError:
+            based_on = -1
+        try:
+            outlines.outline_save(
+                actor=request.user,
+                item=item,
+                units=outlines.parse_text(request.POST.get("text", "")),
+                based_on=based_on,
+                note=request.POST.get("note", ""),
+                now=clock.now(),
+            )
+        except KehouError as exc:
+            messages.error(request, exc.message)
+            return self.get(request, pk)
+        messages.success(request, _("Saved as a new version."))
+        return HttpResponseRedirect(request.path)
+
+
+class SessionLessonPage(LoginRequiredMixin, View):
+    dangerously_unscoped = True  # the service decides (the class's teacher or school) and refuses everyone else
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from django.http import Http404
+
+        from kehou.enrolment.models import ClassSession
+
+        session = (
+            scope_for(request.user)
+            .filter(ClassSession.objects.select_related("course_class__entry"))
+            .filter(pk=pk)
+            .first()
+        )
+        if session is None:
+            raise Http404
+        raw = request.POST.get("lesson", "")
+        try:
+            outlines.session_lesson_set(
+                actor=request.user, session=session, lesson_id=int(raw) if raw else None, now=clock.now()
+            )
+        except (KehouError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", _("Choose a lesson of this course's outline.")))
+        else:
+            messages.success(request, _("The session's lesson is saved."))
+        return HttpResponseRedirect("/teach/")

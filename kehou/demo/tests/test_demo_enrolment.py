@@ -113,6 +113,9 @@ class TestTheLoadedClasses:
         # Each load_demo arranges the demo teacher's session in progress now (the attendance stage: a place for the
         # demo parent's child, a session moved to now), once for the moment it runs; after that nothing is added.
         build_attendance(now=clock.now())
+        from kehou.demo.stages.teaching import build_teaching
+
+        build_teaching(now=clock.now())  # the course outlines, as load_demo adds them
         before = _row_counts()
         assert not enrolment.build_enrolment(now=NOW).loaded
         out = StringIO()

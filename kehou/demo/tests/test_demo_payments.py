@@ -144,6 +144,9 @@ class TestTheLoadedPayments:
         from kehou.demo.stages.payroll import build_payroll
 
         build_payroll(now=clock.now())  # and the class-hour pay
+        from kehou.demo.stages.teaching import build_teaching
+
+        build_teaching(now=clock.now())  # and the course outlines
         before = _row_counts()
         assert not payments.build_payments(now=NOW).loaded
         out = StringIO()

@@ -46,3 +46,5 @@ def test_a_screen_logs_in_when_the_teachers_phone_confirms(
     # the code worked once: opening the link again tells the phone so
     phone.goto(link)
     assert phone.is_visible("[data-scan-error]")
+    for page in (screen, phone):  # close the pages' event streams before the server stops
+        page.goto("about:blank")

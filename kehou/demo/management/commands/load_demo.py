@@ -61,6 +61,11 @@ SUMMARY = {
         ("audit_reports", "audit report filed and acknowledged"),
         ("disbursements", "disbursements from escrow asked for (costs and tax)"),
     ),
+    loader.TEACHING: (
+        ("outlines", "course outlines"),
+        ("outline_versions", "outline versions"),
+        ("sessions_linked", "held sessions linked to their lessons"),
+    ),
     loader.PAYMENTS: (
         ("orders", "orders"),
         ("refunds", "refunds"),
@@ -139,6 +144,7 @@ class Command(BaseCommand):
                 loader.PAYMENTS: "the demo payments and refunds",
                 loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, comments, leave)",
                 loader.PAY: "the demo class-hour pay",
+                loader.TEACHING: "the demo course outlines",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):
@@ -161,6 +167,8 @@ class Command(BaseCommand):
                 self.stdout.write("The demo classes and selection are already loaded: nothing to do.")
         elif stage == loader.PAY:
             self.stdout.write("The demo class-hour pay is already loaded: nothing to do.")
+        elif stage == loader.TEACHING:
+            self.stdout.write("The demo course outlines are already loaded: nothing to do.")
         elif stage == loader.ATTENDANCE:
             self._counts(stage, result.counts)
             if result.counts.get("session_now"):
