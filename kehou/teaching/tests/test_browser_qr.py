@@ -23,7 +23,7 @@ def test_a_screen_logs_in_when_the_teachers_phone_confirms(
     base = asgi_live_server
     screen = page_factory(DESKTOP)
     screen.goto(f"{base}/teach/screen/?name=三(2)班教室")
-    screen.wait_for_function("document.querySelector('[data-qr]').src.startsWith('data:image/svg+xml')")
+    screen.wait_for_selector("[data-qr][src^='data:image/svg+xml']")
     number = screen.inner_text("[data-match]")
     link = screen.text_content("[data-link]") or ""
     assert link.startswith(f"{base}/teach/qr/") and len(number) == 2
