@@ -289,6 +289,8 @@ class ErrorCode(StrEnum):
     OUTLINE_INVALID = "outline_invalid", 400, "teaching", "an outline with no units or too many (30), a unit with no lessons or too many (40), a name empty or over 60 characters, or a lesson not 5–240 whole minutes; a session linked to a lesson of another course"
     OUTLINE_STALE = "outline_stale", 409, "teaching", "saving an outline made from a version that is no longer the latest (someone saved meanwhile)"
     NOT_COURSE_OWNER = "not_course_owner", 403, "teaching", "editing the outline of a course one did not submit (the submitting teacher's or organisation's account, or the submitting school's administrators)"
+    LESSON_INVALID = "lesson_invalid", 400, "teaching", "a prepared lesson with no title or goals, steps not 1–30 of 1–120 whole minutes each, a school the teacher does not teach at, a group they are not in, or too long notes; a teaching group with no name or with teachers of another school"
+    NOT_LESSON_OWNER = "not_lesson_owner", 403, "teaching", "editing a prepared lesson one did not write (copy it instead)"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."
     SERVER_ERROR = "server_error", 500, "portal", "Something went wrong on our side."

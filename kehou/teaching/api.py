@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from kehou.catalog.models import CatalogItem
 from kehou.core import clock
-from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedObjectView, parsed
+from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, ScopedObjectView, parsed
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Forbidden, NotFound
 from kehou.core.middleware import client_ip
@@ -30,16 +30,25 @@ from kehou.core.serializers import StrictSerializer
 from kehou.enrolment.models import ClassSession
 
 from .middleware import SESSION_FLAG
-from .models import ScreenLogin
+from .models import LessonPlan, ScreenLogin, TeachingGroup
 from .qr import qr_data_uri
-from .services import outlines
+from .services import lessons, outlines
 from .services import qr_login as qr
 
 SECRET_HEADER = OpenApiParameter("X-Screen-Secret", str, OpenApiParameter.HEADER, required=True)
 
 
+class TextField(serializers.CharField):
+    """A JSON string: numbers and other types are refused (``invalid``), not turned into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class StartBody(StrictSerializer):
-    screen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, help_text="e.g. 三(2)班教室")
+    screen_name = TextField(max_length=60, required=False, allow_blank=True, help_text="e.g. 三(2)班教室")
 
 
 class Started(serializers.Serializer[Any]):
@@ -338,3 +347,162 @@ class SessionLessonView(ActionView):
         refuse_screen(self.request)
         link = outlines.session_lesson_set(actor=actor, session=obj, lesson_id=values["lesson"], now=now)
         return {"lesson": link.lesson_id if link else None}
+
+
+# Lesson preparation (备课) and teaching groups (教研组).
+
+
+class StepOut(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    minutes = serializers.IntegerField()
+
+
+class PlanOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.SerializerMethodField()
+    school = serializers.IntegerField(source="school_id")
+    item = serializers.IntegerField(source="item_id", allow_null=True)
+    goals = serializers.CharField()
+    steps = StepOut(many=True)
+    notes = serializers.CharField()
+    sharing = serializers.ChoiceField(choices=LessonPlan.Sharing.choices)
+    group = serializers.IntegerField(source="group_id", allow_null=True)
+    version = serializers.IntegerField()
+    origin = serializers.IntegerField(source="origin_id", allow_null=True)
+    origin_version = serializers.IntegerField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+    def get_author(self, obj: LessonPlan) -> str:
+        return str(obj.owner.full_name or obj.owner.username)
+
+
+class PlanBody(StrictSerializer):
+    title = serializers.CharField(max_length=80)
+    goals = serializers.CharField(max_length=2000)
+    steps = serializers.JSONField(help_text='[{"text", "minutes"}], 1–30 steps of 1–120 minutes')
+    notes = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    sharing = serializers.ChoiceField(choices=LessonPlan.Sharing.choices, required=False)
+    group = serializers.IntegerField(required=False, allow_null=True, help_text="sharing=group: one of your groups")
+    school = serializers.IntegerField(required=False, help_text="creating: a school you teach at")
+    item = serializers.IntegerField(required=False, allow_null=True, help_text="a library course")
+
+
+class GroupOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    school = serializers.IntegerField(source="school_id")
+    name = serializers.CharField()
+    members = serializers.SerializerMethodField()
+
+    def get_members(self, obj: TeachingGroup) -> list[int]:
+        return [m.pk for m in obj.members.all()]
+
+
+class GroupBody(StrictSerializer):
+    name = serializers.CharField(max_length=40)
+    teachers = serializers.ListField(child=serializers.IntegerField(), help_text="teacher profile ids of the school")
+
+
+def _plan_values(values: dict[str, Any]) -> dict[str, Any]:
+    group = TeachingGroup.objects.filter(pk=values["group"]).first() if values.get("group") else None
+    item = CatalogItem.objects.filter(pk=values["item"]).first() if values.get("item") else None
+    return {
+        "title": values["title"],
+        "goals": values["goals"],
+        "steps": values["steps"],
+        "notes": values.get("notes", ""),
+        "sharing": values.get("sharing", LessonPlan.Sharing.PRIVATE),
+        "group": group,
+        "item": item,
+    }
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Prepared lessons (备课) the caller may read: their own and those shared with them"),
+    post=extend_schema(
+        summary="A teacher prepares a lesson",
+        request=PlanBody,
+        responses={201: PlanOut, 400: ERRORS, 403: ERRORS},
+    ),
+)
+class PlanListView(ScopedListAPIView):
+    serializer_class = PlanOut
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return LessonPlan.objects.select_related("owner").order_by("-updated_at", "-pk")
+
+    def post(self, request: Request) -> Response:
+        refuse_screen(request)
+        values = parsed(request, PlanBody)
+        from kehou.orgs.models import School
+
+        school = School.objects.filter(pk=values.get("school") or 0).first()
+        plan = lessons.plan_save(actor=request.user, school=school, now=clock.now(), **_plan_values(values))
+        return Response(PlanOut(plan).data, status=201)
+
+
+class PlanDetailView(ScopedObjectView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return LessonPlan.objects.select_related("owner", "school")
+
+    @extend_schema(summary="A prepared lesson", responses={200: PlanOut, 404: NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(PlanOut(self.get_object()).data)
+
+    @extend_schema(
+        summary="Its author edits a prepared lesson (a new version)",
+        request=PlanBody,
+        responses={200: PlanOut, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        plan = self.get_object()
+        refuse_screen(request)
+        values = parsed(request, PlanBody)
+        plan = lessons.plan_save(actor=request.user, plan=plan, now=clock.now(), **_plan_values(values))
+        return Response(PlanOut(plan).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="A teacher copies a lesson they may read: a private copy recording its origin and version",
+        request=None,
+        responses={201: PlanOut, 403: ERRORS, 404: NOT_FOUND},
+    )
+)
+class PlanCopyView(ActionView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return LessonPlan.objects.all()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        refuse_screen(self.request)
+        return Response(PlanOut(lessons.plan_copy(actor=actor, plan=obj, now=now)).data, status=201)
+
+
+@extend_schema(summary="Teaching groups (教研组) the caller may see: their school's, or those they belong to")
+class GroupListView(ScopedListAPIView):
+    serializer_class = GroupOut
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return TeachingGroup.objects.prefetch_related("members")
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="A school's administrators form a teaching group of its teachers",
+        request=GroupBody,
+        responses={201: GroupOut, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND},
+    )
+)
+class GroupCreateView(ActionView):
+    body = GroupBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        from kehou.orgs.models import School
+
+        return School.objects.all()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        group = lessons.group_create(
+            actor=actor, school=obj, name=values["name"], teacher_ids=values["teachers"], now=now
+        )
+        return Response(GroupOut(group).data, status=201)

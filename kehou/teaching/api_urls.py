@@ -13,4 +13,9 @@ urlpatterns: list = [
     path("qr-login/<str:public_id>/reject", api.QrLoginRejectView.as_view(), name="qr-login-reject"),
     path("teaching/outlines/<int:pk>/", api.OutlineView.as_view(), name="teaching-outline"),
     path("teaching/sessions/<int:pk>/lesson", api.SessionLessonView.as_view(), name="teaching-session-lesson"),
+    path("teaching/lessons/", api.PlanListView.as_view(), name="teaching-lessons"),
+    path("teaching/lessons/<int:pk>/", api.PlanDetailView.as_view(), name="teaching-lesson"),
+    path("teaching/lessons/<int:pk>/copy", api.PlanCopyView.as_view(), name="teaching-lesson-copy"),
+    path("teaching/groups/", api.GroupListView.as_view(), name="teaching-groups"),
+    path("schools/<int:pk>/teaching-groups", api.GroupCreateView.as_view(), name="teaching-group-create"),
 ]

@@ -11,7 +11,7 @@ approved exchanges it, once, for a session limited to teaching.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -146,3 +146,81 @@ class SessionLesson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} → {self.lesson_id}"
+
+
+class TeachingGroup(models.Model):
+    """A school's teaching group (教研组): teachers who share their lesson preparation."""
+
+    school = models.ForeignKey("orgs.School", on_delete=models.CASCADE, related_name="teaching_groups")
+    name = models.CharField(_("name"), max_length=40)
+    members = models.ManyToManyField("people.TeacherProfile", related_name="teaching_groups", blank=True)
+    created_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.via_school("school", teacher="members", operator_via_school=False)
+
+    class Meta:
+        ordering = ["school_id", "name"]
+        verbose_name = _("teaching group")
+        verbose_name_plural = _("teaching groups")
+        constraints = [models.UniqueConstraint(fields=["school", "name"], name="teaching_group_name_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _plan_rule(scope: Any, prefix: str) -> Q:
+    """Who reads a prepared lesson besides its author: the members of its teaching group (shared with the group),
+    the teachers and administrators of its school (shared with the school; the administrators also the group's),
+    the school's district bureau (shared with the school)."""
+    from kehou.people.models import TeacherProfile
+
+    q = Q(pk__in=[])
+    if scope.teacher_ids:
+        q |= Q(**{f"{prefix}sharing": "group", f"{prefix}group__members__in": scope.teacher_ids})
+        schools = TeacherProfile.schools.through.objects.filter(teacherprofile_id__in=scope.teacher_ids).values(
+            "school_id"
+        )
+        q |= Q(**{f"{prefix}sharing": "school", f"{prefix}school__in": schools})
+    if scope.school_ids:
+        q |= Q(**{f"{prefix}sharing__in": ("group", "school"), f"{prefix}school__in": scope.school_ids})
+    if scope.district_ids:
+        q |= Q(**{f"{prefix}sharing": "school", f"{prefix}school__district__in": scope.district_ids})
+    return q
+
+
+class LessonPlan(models.Model):
+    """A prepared lesson (备课): goals, timed steps and notes, by one teacher, shared at a level of their choosing.
+    Others use a shared lesson by copying it; the copy records its origin and the version it was copied from."""
+
+    class Sharing(models.TextChoices):
+        PRIVATE = "private", _("Only me")
+        GROUP = "group", _("My teaching group")
+        SCHOOL = "school", _("My school")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lesson_plans")
+    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("catalog.CatalogItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=80)
+    goals = models.TextField(_("goals"), max_length=2000)
+    steps = models.JSONField(_("steps"), default=list)  # [{"text", "minutes"}]
+    notes = models.TextField(_("notes"), max_length=4000, blank=True)
+    sharing = models.CharField(_("shared with"), max_length=8, choices=Sharing.choices, default=Sharing.PRIVATE)
+    group = models.ForeignKey(TeachingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="plans")
+    version = models.PositiveIntegerField(default=1)
+    origin = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+    origin_version = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(owner="owner", rule=_plan_rule)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("prepared lesson")
+        verbose_name_plural = _("prepared lessons")
+        constraints = [
+            models.CheckConstraint(condition=~Q(sharing="group") | Q(group__isnull=False), name="plan_group_named"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

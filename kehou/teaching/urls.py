@@ -10,4 +10,6 @@ urlpatterns: list = [
     path("teach/logins/<str:public_id>/reject", views.RejectPage.as_view(), name="teach-reject"),
     path("teach/outlines/<int:pk>/", views.OutlinePage.as_view(), name="teach-outline"),
     path("teach/sessions/<int:pk>/lesson", views.SessionLessonPage.as_view(), name="teach-session-lesson"),
+    path("teach/lessons/", views.LessonListPage.as_view(), name="teach-lessons"),
+    path("teach/lessons/<int:pk>/", views.LessonPage.as_view(), name="teach-lesson"),
 ]

@@ -21,7 +21,7 @@ from kehou.enrolment import selectors as enrolment_selectors
 
 from .middleware import SESSION_FLAG
 from .models import ScreenLogin
-from .services import outlines
+from .services import lessons, outlines
 from .services import qr_login as qr
 
 
@@ -211,3 +211,120 @@ class SessionLessonPage(LoginRequiredMixin, View):
         else:
             messages.success(request, _("The session's lesson is saved."))
         return HttpResponseRedirect("/teach/")
+
+
+def _plan_form(request: HttpRequest) -> dict[str, Any]:
+    from .models import TeachingGroup
+
+    raw_group = request.POST.get("group", "")
+    return {
+        "title": request.POST.get("title", ""),
+        "goals": request.POST.get("goals", ""),
+        "steps": lessons.parse_steps(request.POST.get("steps", "")),
+        "notes": request.POST.get("notes", ""),
+        "sharing": request.POST.get("sharing", "private"),
+        "group": TeachingGroup.objects.filter(pk=int(raw_group)).first() if raw_group.isdigit() else None,
+    }
+
+
+class LessonListPage(LoginRequiredMixin, View):
+    """Prepared lessons (备课): one's own, and those shared with one; a new one."""
+
+    dangerously_unscoped = True  # reads through scope.filter (LessonPlan's sharing rule)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from .models import LessonPlan
+
+        scope = scope_for(request.user)
+        plans = list(scope.filter(LessonPlan.objects.select_related("owner", "school", "group"))[:200])
+        profile = getattr(request.user, "teacher_profile", None)
+        return render(
+            request,
+            "teaching/lessons.html",
+            {
+                "title": _("Lesson preparation"),
+                "mine": [p for p in plans if p.owner_id == request.user.pk],
+                "shared": [p for p in plans if p.owner_id != request.user.pk],
+                "is_teacher": profile is not None,
+                "schools": list(profile.schools.all()) if profile else [],
+                "groups": list(profile.teaching_groups.select_related("school")) if profile else [],
+                "sharings": LessonPlan.Sharing.choices,
+                "screen": bool(request.session.get(SESSION_FLAG)),
+                "form": request.POST if request.method == "POST" else {},
+            },
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from kehou.orgs.models import School
+
+        if request.session.get(SESSION_FLAG):
+            return HttpResponseRedirect("/teach/")
+        raw = request.POST.get("school", "")
+        try:
+            plan = lessons.plan_save(
+                actor=request.user,
+                school=School.objects.filter(pk=int(raw)).first() if raw.isdigit() else None,
+                now=clock.now(),
+                **_plan_form(request),
+            )
+        except KehouError as exc:
+            messages.error(request, exc.message)
+            return self.get(request)
+        messages.success(request, _("The lesson is saved."))
+        return HttpResponseRedirect(f"/teach/lessons/{plan.pk}/")
+
+
+class LessonPage(LoginRequiredMixin, View):
+    dangerously_unscoped = True  # reads through scope.filter (LessonPlan's sharing rule)
+
+    def _plan(self, request: HttpRequest, pk: int) -> Any:
+        from django.http import Http404
+
+        from .models import LessonPlan
+
+        plan = (
+            scope_for(request.user)
+            .filter(LessonPlan.objects.select_related("owner", "school", "group", "origin"))
+            .filter(pk=pk)
+            .first()
+        )
+        if plan is None:
+            raise Http404
+        return plan
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from .models import LessonPlan
+
+        plan = self._plan(request, pk)
+        profile = getattr(request.user, "teacher_profile", None)
+        screen = bool(request.session.get(SESSION_FLAG))
+        return render(
+            request,
+            "teaching/lesson.html",
+            {
+                "title": plan.title,
+                "plan": plan,
+                "minutes": sum(int(s.get("minutes", 0)) for s in plan.steps),
+                "steps_text": "\n".join(f"{s['text']} | {s['minutes']}" for s in plan.steps),
+                "mine": plan.owner_id == request.user.pk and not screen,
+                "may_copy": profile is not None and plan.owner_id != request.user.pk and not screen,
+                "groups": list(profile.teaching_groups.filter(school=plan.school)) if profile else [],
+                "sharings": LessonPlan.Sharing.choices,
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        plan = self._plan(request, pk)
+        if request.session.get(SESSION_FLAG):
+            return HttpResponseRedirect("/teach/")
+        try:
+            if request.POST.get("action") == "copy":
+                copy = lessons.plan_copy(actor=request.user, plan=plan, now=clock.now())
+                messages.success(request, _("Copied: the copy is yours and private."))
+                return HttpResponseRedirect(f"/teach/lessons/{copy.pk}/")
+            lessons.plan_save(actor=request.user, plan=plan, now=clock.now(), **_plan_form(request))
+        except KehouError as exc:
+            messages.error(request, exc.message)
+            return self.get(request, pk)
+        messages.success(request, _("Saved as a new version."))
+        return HttpResponseRedirect(request.path)

@@ -67,6 +67,19 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/orders/": "a key in `Idempotency-Key` or `request_key`, the same if both",
     "POST /api/v1/payments/notify/{channel}": "the channel's signature over the body",
     "POST /api/v1/reconciliations/": "`channel` is an enabled channel whose bill can be read (`channel_unavailable`)",
+    "POST /api/v1/sessions/{id}/check-in": "`lat`, `lng`, `accuracy_m` are numbers in range, judged by the service "
+    "with stable codes (the body takes any JSON there on purpose)",
+    "POST /api/v1/payouts/notify/{channel}": "the payout channel's signature over the body",
+    "POST /api/v1/payee/": "`code` is one WeChat's authorisation gave (`payee_invalid`); `real_name` as on an ID card",
+    "POST /api/v1/qr-login/scan": "`token` is a live screen login's (`qr_login_invalid`)",
+    "POST /api/v1/teaching/lessons/": "`school` is one the teacher teaches at, `steps` 1–30 timed steps, a `group` "
+    "of theirs for sharing=group (`lesson_invalid`)",
+    "PUT /api/v1/teaching/lessons/{id}/": "as creating a lesson (`lesson_invalid`)",
+    "PUT /api/v1/teaching/outlines/{id}/": "`units` 1–30 of 1–40 timed lessons (`outline_invalid`)",
+    "POST /api/v1/teaching/sessions/{id}/lesson": "`lesson` is one of the class's course outline (`outline_invalid`)",
+    "POST /api/v1/operators/{id}/disbursements": "costs name a `district` of the operator's schools; tax a `period` "
+    "and the certificate (`disbursement_invalid`); a key in `Idempotency-Key` or `request_key`",
+    "POST /api/v1/schools/{id}/teaching-groups": "`teachers` are the school's (`lesson_invalid`)",
 }
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # Schemathesis' default
 CONFIG = schemathesis.Config.from_dict(

@@ -303,6 +303,8 @@ def payout_notification_receive(
     *, channel: str, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> tuple[int, str, bytes]:
     """A payout notification: verified, then applied once. (status, content type, body) for the channel."""
+    if channel != str(settings.KEHOU_PAYROLL["PAYOUT_CHANNEL"]):  # only the channel payouts go through notifies
+        raise NotFound(_("Not found."))
     try:
         gateway = payout_gateway(channel)
     except ValueError:

@@ -65,6 +65,7 @@ SUMMARY = {
         ("outlines", "course outlines"),
         ("outline_versions", "outline versions"),
         ("sessions_linked", "held sessions linked to their lessons"),
+        ("lessons", "prepared lessons (private, group, school, a copy)"),
     ),
     loader.PAYMENTS: (
         ("orders", "orders"),
@@ -144,7 +145,7 @@ class Command(BaseCommand):
                 loader.PAYMENTS: "the demo payments and refunds",
                 loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, comments, leave)",
                 loader.PAY: "the demo class-hour pay",
-                loader.TEACHING: "the demo course outlines",
+                loader.TEACHING: "the demo course outlines and prepared lessons",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -84,4 +85,61 @@ def build_teaching(*, now: datetime) -> LoadResult:
         )
     SessionLesson.objects.bulk_create(rows, batch_size=500)
     counts["sessions_linked"] = len(rows)
+    counts.update(_lessons(now=now))
     return LoadResult(loaded=True, state="loaded", counts=counts)
+
+
+def _lessons(*, now: datetime) -> dict[str, int]:
+    """The demo teacher's school has an arts teaching group (the demo teacher and two colleagues); the demo teacher
+    prepared lessons at every sharing level; a colleague copied the school-shared one."""
+    from kehou.people.models import RoleAssignment, User
+    from kehou.teaching.services import lessons
+
+    teacher = User.objects.filter(username="teacher").select_related("teacher_profile").first()
+    profile = getattr(teacher, "teacher_profile", None) if teacher else None
+    school = profile.schools.order_by("pk").first() if profile else None
+    if teacher is None or profile is None or school is None:
+        return {"teaching_groups": 0, "lessons": 0}
+    admin = RoleAssignment.objects.filter(role="school_admin", school=school).select_related("user").first()
+    colleagues = list(school.teachers.exclude(pk=profile.pk).select_related("user").order_by("pk")[:2])
+    if admin is None:
+        return {"teaching_groups": 0, "lessons": 0}
+    at = now - timedelta(days=6)
+    group = lessons.group_create(
+        actor=admin.user,
+        school=school,
+        name="艺术教研组",
+        teacher_ids=[profile.pk, *(c.pk for c in colleagues)],
+        now=at,
+    )
+    steps = [
+        {"text": "导入：欣赏一段口风琴合奏视频", "minutes": 5},
+        {"text": "示范：呼吸与按键的配合", "minutes": 10},
+        {"text": "分组练习《小星星》前四小节", "minutes": 15},
+        {"text": "小组展示与互评", "minutes": 8},
+        {"text": "总结与课后练习布置", "minutes": 2},
+    ]
+    made: list[Any] = []
+    for title, sharing in (
+        ("口风琴入门：呼吸与按键", "school"),
+        ("两声部合奏排练", "group"),
+        ("期末展演曲目备选（草稿）", "private"),
+    ):
+        made.append(
+            lessons.plan_save(
+                actor=teacher,
+                school=school,
+                title=title,
+                goals="能正确持琴、用气，完成简单旋律的演奏；体验合作演奏的乐趣。",
+                steps=steps,
+                notes="提前检查每位学生的吹管是否清洁；准备节拍器。",
+                sharing=sharing,
+                group=group if sharing == "group" else None,
+                now=at + timedelta(hours=len(made)),
+            )
+        )
+    n = len(made)
+    if colleagues:
+        lessons.plan_copy(actor=colleagues[0].user, plan=made[0], now=at + timedelta(days=1))
+        n += 1
+    return {"teaching_groups": 1, "lessons": n}
