@@ -36,6 +36,7 @@ urlpatterns: list = [
         disbursements.DisbursementRefuseAction.as_view(),
         name="disbursement-refuse",
     ),
+    path("pay/disbursements/<int:pk>/voucher", disbursements.VoucherDownload.as_view(), name="disbursement-voucher"),
     path("pay/account/", disbursements.PayeePage.as_view(), name="payee"),
     path("pay/account/callback", disbursements.PayeeCallback.as_view(), name="payee-callback"),
     path("pay/account/simulator/", disbursements.PayeeSimulator.as_view(), name="payee-simulator"),

@@ -227,7 +227,14 @@ def walker_rows(city: object) -> None:
             entered_at=now,
         )
         if not Disbursement.objects.filter(operator=operator, district=district).exists():
+            from django.core.files.base import ContentFile
+            from django.core.files.storage import default_storage
+
+            voucher = default_storage.save("vouchers/walker.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
             Disbursement.objects.create(
+                voucher=voucher,
+                voucher_name="walker.pdf",
+                voucher_type="application/pdf",
                 operator=operator,
                 kind="costs",
                 district=district,

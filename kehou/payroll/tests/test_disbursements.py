@@ -202,6 +202,13 @@ def test_tax_withheld_is_remitted_with_the_certificate_on_the_city_bureaus_word(
     with pytest.raises(KehouError) as e:  # the district cannot even see a tax remittance
         ds.disbursement_approve(actor=city.users["district_admin"], disbursement=d, now=now)
     assert e.value.code == "not_found"
+    # the certificate downloads as an attachment for the city and the operator, nobody else
+    for who, status in (("city_admin", 200), ("operator_staff", 200), ("district_admin", 404), ("teacher", 404)):
+        got = page_as(city.users[who]).get(f"/pay/disbursements/{d.pk}/voucher")
+        assert got.status_code == status, who
+        if status == 200:
+            assert got["Content-Disposition"].startswith("attachment") and got["X-Content-Type-Options"] == "nosniff"
+            assert b"".join(got.streaming_content) == PDF
     d = ds.disbursement_approve(actor=city.users["city_admin"], disbursement=d, now=now)
     assert d.status == "approved"
     assert balances()["tax_withheld_payable"] == 0
