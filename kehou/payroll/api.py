@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -379,7 +379,11 @@ class DisbursementListView(ScopedListAPIView):
     serializer_class = DisbursementSerializer
 
     def select(self, scope: Scope) -> QuerySet[Any]:
-        qs = Disbursement.objects.select_related("operator").order_by("-requested_at", "-pk")
+        qs = (
+            Disbursement.objects.select_related("operator")
+            .annotate(n_costs=Count("costs", distinct=True), n_payouts=Count("payouts", distinct=True))
+            .order_by("-requested_at", "-pk")
+        )
         status = self.request.query_params.get("status", "")
         if status in Disbursement.Status.values:
             qs = qs.filter(status=status)

@@ -188,7 +188,9 @@ class DisbursementSerializer(serializers.Serializer[Any]):
     items = serializers.SerializerMethodField(help_text="how many costs or payouts it carries")
 
     def get_items(self, obj: Any) -> int:
-        return obj.costs.count() if obj.kind == "costs" else obj.payouts.count()
+        if hasattr(obj, "n_costs"):  # annotated by the list (one query for the page)
+            return int(obj.n_costs if obj.kind == "costs" else obj.n_payouts)
+        return int(obj.costs.count() if obj.kind == "costs" else obj.payouts.count())
 
 
 class DisbursementBody(StrictSerializer):

@@ -26,8 +26,7 @@ from django.views import View
 from kehou.core import clock
 from kehou.core.errors import KehouError
 from kehou.core.pages import ActionPage, ScopedPage, local, yuan
-from kehou.core.roles import Role
-from kehou.core.scope import Scope, scope_for
+from kehou.core.scope import Scope
 from kehou.orgs.models import OperatorCompany, Region
 from kehou.payroll.channels.wechat_oauth import SimulatorOAuth, provider
 from kehou.payroll.models import Disbursement, Payee, Payout
@@ -87,12 +86,7 @@ class DisbursementPage(ScopedPage):
                     "amount": yuan(d.amount_fen),
                     "requested": local(d.requested_at),
                     "decided": local(d.decided_at),
-                    "may_decide": d.status == "requested"
-                    and (
-                        Role.SUPERUSER in scope.roles
-                        or (d.kind == "costs" and d.district_id in scope.district_ids)
-                        or (d.kind == "tax" and Role.CITY_ADMIN in scope.roles)
-                    ),
+                    "may_decide": d.status == "requested" and disbursements.decides(scope, d),
                 }
             )
         ctx = self.base_context() | {
@@ -298,15 +292,3 @@ class PayeeSimulator(LoginRequiredMixin, View):
             query["code"] = SimulatorOAuth().issue(int(request.user.pk or 0))
         joiner = "&" if "?" in target else "?"
         return HttpResponseRedirect(f"{target}{joiner}{urlencode(query)}")
-
-
-def pending_for(user: Any) -> int:
-    """Disbursements waiting for this user's decision (the home's to-do list)."""
-    scope = scope_for(user)
-    qs = Disbursement.objects.filter(status=Disbursement.Status.REQUESTED)
-    if Role.SUPERUSER in scope.roles:
-        return qs.count()
-    n = qs.filter(kind="costs", district_id__in=scope.district_ids).count() if scope.district_ids else 0
-    if Role.CITY_ADMIN in scope.roles:
-        n += qs.filter(kind="tax").count()
-    return n

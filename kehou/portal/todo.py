@@ -405,18 +405,11 @@ def _pay_items(*, scope: Scope) -> list[Todo]:
 
 def _disbursement_items(*, scope: Scope) -> list[Todo]:
     """Disbursements from escrow awaiting this bureau's decision (costs: the district's; tax: the city's)."""
-    from kehou.core.roles import Role
-    from kehou.payroll.models import Disbursement
+    from kehou.payroll.services.disbursements import awaiting
 
-    waiting = Disbursement.objects.filter(status=Disbursement.Status.REQUESTED)
-    if Role.SUPERUSER in scope.roles:
-        n = waiting.count()
-    elif Role.CITY_ADMIN in scope.roles:
-        n = waiting.filter(kind="tax").count()
-    elif scope.district_ids:
-        n = waiting.filter(kind="costs", district_id__in=scope.district_ids).count()
-    else:
+    if not (scope.district_ids or scope.everything):
         return []
+    n = awaiting(scope).count()
     if not n:
         return []
     label = ngettext("%(n)s disbursement from escrow to decide", "%(n)s disbursements from escrow to decide", n) % {

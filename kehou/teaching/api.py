@@ -170,19 +170,10 @@ class QrLoginSessionView(_Screen):
 
 
 class _Phone(APIView):
+    """The phone's side. A screen's own session never gets here: ``TeachingOnlyMiddleware`` keeps it to teaching."""
+
     permission_classes = [permissions.IsAuthenticated]
     dangerously_unscoped = True  # the caller's own scanned logins only (scanned_by is the caller)
-
-    def refuse_screen(self, request: Request) -> None:
-        if request._request.session.get(SESSION_FLAG) if hasattr(request._request, "session") else False:
-            raise NotFound(_("Not found."))
-
-    def mine(self, request: Request, public_id: str) -> ScreenLogin:
-        self.refuse_screen(request)
-        row = ScreenLogin.objects.filter(public_id=public_id[:32], scanned_by_id=request.user.pk).first()
-        if row is None:
-            raise NotFound(_("Not found."))
-        return row
 
 
 class QrLoginScanView(_Phone):
@@ -194,32 +185,42 @@ class QrLoginScanView(_Phone):
         responses={200: PhoneView, 400: ERRORS, 403: ERRORS, 409: ERRORS, 429: ERRORS},
     )
     def post(self, request: Request) -> Response:
-        self.refuse_screen(request)
         values = parsed(request, ScanBody)
         row = qr.qr_scan(actor=request.user, token=values["token"], now=clock.now())
         return Response(PhoneView(row).data)
 
 
-class QrLoginConfirmView(_Phone):
-    @extend_schema(
+class _Decide(_Phone):
+    approve = True
+
+    def post(self, request: Request, public_id: str) -> Response:
+        row = ScreenLogin.objects.filter(public_id=public_id[:32], scanned_by_id=request.user.pk).first()
+        if row is None:
+            raise NotFound(_("Not found."))
+        decide = qr.qr_confirm if self.approve else qr.qr_reject
+        return Response(PhoneView(decide(actor=request.user, login=row, now=clock.now())).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
         summary="The teacher who scanned the code confirms the screen's login",
         request=None,
         responses={200: PhoneView, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
-    def post(self, request: Request, public_id: str) -> Response:
-        row = qr.qr_confirm(actor=request.user, login=self.mine(request, public_id), now=clock.now())
-        return Response(PhoneView(row).data)
+)
+class QrLoginConfirmView(_Decide):
+    approve = True
 
 
-class QrLoginRejectView(_Phone):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="The teacher who scanned the code rejects the screen's login",
         request=None,
         responses={200: PhoneView, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
     )
-    def post(self, request: Request, public_id: str) -> Response:
-        row = qr.qr_reject(actor=request.user, login=self.mine(request, public_id), now=clock.now())
-        return Response(PhoneView(row).data)
+)
+class QrLoginRejectView(_Decide):
+    approve = False
 
 
 # Course outlines (课程设置) and the lesson a session taught.

@@ -19,6 +19,7 @@ from kehou.core.pages import local
 from kehou.core.scope import scope_for
 from kehou.enrolment import selectors as enrolment_selectors
 
+from . import selectors
 from .middleware import SESSION_FLAG
 from .models import ScreenLogin
 from .services import lessons, outlines
@@ -95,23 +96,7 @@ class TeachingHome(LoginRequiredMixin, View):
         sessions: list[Any] = []
         if scope.teacher_ids:
             sessions = list(enrolment_selectors.teacher_sessions_from(scope=scope, day=today)[:12])
-        # each session with its course's outline lessons and the lesson linked to it
-        from .models import OutlineLesson, SessionLesson
-
-        items = {s.course_class.entry.item_id for s in sessions if s.course_class.entry is not None}
-        current_ids = {i: o.pk for i in items if (o := outlines.current(i)) is not None}
-        lessons: dict[int, list[Any]] = {}
-        for lesson in OutlineLesson.objects.filter(unit__outline_id__in=current_ids.values()).select_related(
-            "unit__outline"
-        ):
-            lessons.setdefault(lesson.unit.outline.item_id, []).append(lesson)
-        linked = dict(SessionLesson.objects.filter(session__in=sessions).values_list("session_id", "lesson_id"))
-        rows = []
-        for s in sessions:
-            item_id = s.course_class.entry.item_id if s.course_class.entry is not None else None
-            rows.append(
-                {"s": s, "item_id": item_id, "lessons": lessons.get(item_id or 0, []), "lesson": linked.get(s.pk)}
-            )
+        rows = selectors.sessions_with_lessons(sessions)
         own = outlines.owned_items(request.user)
         return render(
             request,

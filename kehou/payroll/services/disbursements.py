@@ -202,13 +202,29 @@ def disbursement_request(
     return disbursement, True
 
 
+def decides(scope: Any, disbursement: Disbursement) -> bool:
+    """Whether this scope is the disbursement's supervisor: the district's bureau for costs, the city for tax."""
+    if Role.SUPERUSER in scope.roles:
+        return True
+    if disbursement.kind == Disbursement.Kind.COSTS:
+        return disbursement.district_id in scope.district_ids
+    return Role.CITY_ADMIN in scope.roles
+
+
+def awaiting(scope: Any) -> QuerySet[Disbursement]:
+    """The requested disbursements this scope decides (the home's to-do list)."""
+    waiting = Disbursement.objects.filter(status=Disbursement.Status.REQUESTED)
+    if Role.SUPERUSER in scope.roles:
+        return waiting
+    q = Q(kind=Disbursement.Kind.COSTS, district_id__in=scope.district_ids)
+    if Role.CITY_ADMIN in scope.roles:
+        q |= Q(kind=Disbursement.Kind.TAX)
+    return waiting.filter(q)
+
+
 def _require_supervisor(actor: Any, disbursement: Disbursement) -> None:
     scope = scope_for(actor)
-    if Role.SUPERUSER in scope.roles:
-        return
-    if disbursement.kind == Disbursement.Kind.COSTS and disbursement.district_id in scope.district_ids:
-        return
-    if disbursement.kind == Disbursement.Kind.TAX and Role.CITY_ADMIN in scope.roles:
+    if decides(scope, disbursement):
         return
     if scope.may_see(disbursement):
         raise Forbidden(

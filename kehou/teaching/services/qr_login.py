@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kehou.core import audit, ratelimit
@@ -83,15 +84,16 @@ def screen_login(*, public_id: str, secret: str, ip: str | None, now: datetime) 
         _limit(f"qr-secret:{ratelimit.address_key(ip) or '-'}", "WRONG_SECRET_RATE", now=now)
         if login is not None:
             with transaction.atomic():
-                ScreenLogin.objects.filter(pk=login.pk).update(wrong_secrets=login.wrong_secrets + 1)
-                if login.wrong_secrets + 1 >= int(_conf("WRONG_SECRETS_MAX")) and login.status in LIVE:
+                ScreenLogin.objects.filter(pk=login.pk).update(wrong_secrets=F("wrong_secrets") + 1)
+                count = ScreenLogin.objects.filter(pk=login.pk).values_list("wrong_secrets", flat=True).get()
+                if count >= int(_conf("WRONG_SECRETS_MAX")):
                     ScreenLogin.objects.filter(pk=login.pk, status__in=LIVE).update(status=ScreenLogin.Status.EXPIRED)
                 audit.record(
                     actor=None,
                     action=AuditAction.QR_LOGIN_WRONG_SECRET,
                     obj=login,
                     object_repr=login.screen_name or login.public_id,
-                    after={"ip": ip or "", "wrong_secrets": login.wrong_secrets + 1},
+                    after={"ip": ip or "", "wrong_secrets": count},
                     now=now,
                 )
         raise NotFound(_("Not found."))

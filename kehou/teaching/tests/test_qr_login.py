@@ -164,6 +164,6 @@ def test_bad_bodies_are_refused(city: City) -> None:
     assert b"<script>alert(1)" not in page.content
 
 
-def test_the_screen_page_needs_no_account_and_shows_no_secret(city: City) -> None:
+def test_the_screen_page_needs_no_account(city: City) -> None:
     r = Client().get("/teach/screen/")
     assert r.status_code == 200 and b"data-screen-login" in r.content and b"screen_login.js" in r.content

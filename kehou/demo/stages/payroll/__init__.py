@@ -308,8 +308,8 @@ def _month(period: str, *, base: datetime, counts: dict[str, int]) -> None:
     payouts.payouts_poll(now=pay_at + timedelta(minutes=10))
 
 
-def _receipt(title: str, amount_fen: int, day: Any) -> Any:
-    """A one-page PDF receipt (what the operator scanned), made with the same PDF library as the reports."""
+def _pdf(filename: str, heading: str, lines: list[str]) -> Any:
+    """A one-page PDF as the operator scanned or downloaded it, made with the same PDF library as the reports."""
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -322,13 +322,21 @@ def _receipt(title: str, amount_fen: int, day: Any) -> Any:
     out = io.BytesIO()
     page = canvas.Canvas(out)
     page.setFont("STSong-Light", 14)
-    page.drawString(72, 760, "江西增值税电子普通发票（演示）")
+    page.drawString(72, 760, heading)
     page.setFont("STSong-Light", 11)
-    page.drawString(72, 730, f"项目：{title}")
-    page.drawString(72, 710, f"金额：¥{amount_fen / 100:.2f}")
-    page.drawString(72, 690, f"开票日期：{day:%Y-%m-%d}")
+    for i, line in enumerate(lines):
+        page.drawString(72, 730 - 20 * i, line)
     page.save()
-    return SimpleUploadedFile(f"发票-{title}.pdf", out.getvalue(), content_type="application/pdf")
+    return SimpleUploadedFile(filename, out.getvalue(), content_type="application/pdf")
+
+
+def _receipt(title: str, amount_fen: int, day: Any) -> Any:
+    """The receipt of an operator cost (an e-invoice)."""
+    return _pdf(
+        f"发票-{title}.pdf",
+        "江西增值税电子普通发票（演示）",
+        [f"项目：{title}", f"金额：¥{amount_fen / 100:.2f}", f"开票日期：{day:%Y-%m-%d}"],
+    )
 
 
 def _report(*, now: datetime, counts: dict[str, int]) -> None:
@@ -394,26 +402,16 @@ def _report(*, now: datetime, counts: dict[str, int]) -> None:
 
 
 def _certificate(period: str, amount_fen: int, day: Any) -> Any:
-    """The tax office's certificate of the remitted tax (完税证明), as the operator downloads it: a one-page PDF."""
-    import io
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    out = io.BytesIO()
-    page = canvas.Canvas(out)
-    page.setFont("STSong-Light", 14)
-    page.drawString(72, 760, "中华人民共和国税收完税证明（演示）")
-    page.setFont("STSong-Light", 11)
-    page.drawString(72, 730, f"税种：个人所得税（劳务报酬所得，代扣代缴） 所属期：{period}")
-    page.drawString(72, 710, f"实缴金额：¥{amount_fen / 100:.2f}")
-    page.drawString(72, 690, f"入库日期：{day:%Y-%m-%d}")
-    page.save()
-    return SimpleUploadedFile(f"完税证明-{period}.pdf", out.getvalue(), content_type="application/pdf")
+    """The tax office's certificate of the remitted tax (完税证明)."""
+    return _pdf(
+        f"完税证明-{period}.pdf",
+        "中华人民共和国税收完税证明（演示）",
+        [
+            f"税种：个人所得税（劳务报酬所得，代扣代缴） 所属期：{period}",
+            f"实缴金额：¥{amount_fen / 100:.2f}",
+            f"入库日期：{day:%Y-%m-%d}",
+        ],
+    )
 
 
 def _disbursements(*, now: datetime, counts: dict[str, int]) -> None:
