@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush bench-push bench-live
+.PHONY: demo serve test lint typecheck fmt messages venv venv-dev clean bench-roster bench-rush bench-push bench-live bench-convert
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,9 @@ bench-push: venv-dev
 # The operator's live view for 200 schools (1,000 sessions today): API and page, median seconds and queries.
 bench-live: venv-dev
 	$(BIN)/python bench/live.py $(ARGS)
+
+bench-convert: venv-dev
+	$(BIN)/python bench/convert.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*

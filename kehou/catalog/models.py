@@ -129,6 +129,7 @@ class Submission(models.Model):
     class Kind(models.TextChoices):
         COURSE = "course", _("Featured course")
         TEACHER = "teacher", _("Teacher dossier")
+        LESSON = "lesson", _("Prepared lesson")
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
@@ -208,6 +209,9 @@ class SubmissionVersion(models.Model):
     subjects = models.CharField(_("subjects"), max_length=120, blank=True)
     background_checked_on = models.DateField(_("background check date"), null=True, blank=True)
     background_check_result = models.CharField(_("background check result"), max_length=200, blank=True)
+    # Prepared lesson (备课), submitted by its teacher from the teaching platform: a snapshot of it,
+    # {"goals", "steps": [{"text", "minutes"}], "notes", "source_plan", "source_version"}
+    content = models.JSONField(_("lesson"), default=dict, blank=True)
 
     kehou_scope: ClassVar[ScopeSpec] = ScopeSpec.through("submission", Submission.kehou_scope)
 
@@ -412,7 +416,8 @@ class CatalogItem(models.Model):
         ordering = ["category__order", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="course") | Q(teacher__isnull=False), name="teacher_item_names_teacher"
+                condition=Q(kind__in=("course", "lesson")) | Q(teacher__isnull=False),
+                name="teacher_item_names_teacher",
             )
         ]
 

@@ -8,6 +8,7 @@ missing one. ``dangerously_unscoped = True`` marks the rare view that reads no s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -16,6 +17,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import generics, mixins, viewsets
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -180,3 +184,16 @@ __all__ = [
     "query_int",
     "request_key",
 ]
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """The download answers a file itself; anything DRF renders (errors) is JSON whatever the Accept header."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type

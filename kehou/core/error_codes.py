@@ -291,6 +291,12 @@ class ErrorCode(StrEnum):
     NOT_COURSE_OWNER = "not_course_owner", 403, "teaching", "editing the outline of a course one did not submit (the submitting teacher's or organisation's account, or the submitting school's administrators)"
     LESSON_INVALID = "lesson_invalid", 400, "teaching", "a prepared lesson with no title or goals, steps not 1–30 of 1–120 whole minutes each, a school the teacher does not teach at, a group they are not in, or too long notes; a teaching group with no name or with teachers of another school"
     NOT_LESSON_OWNER = "not_lesson_owner", 403, "teaching", "editing a prepared lesson one did not write (copy it instead)"
+    LESSON_IN_REVIEW = "lesson_in_review", 409, "teaching", "submitting a prepared lesson to a library while its submission is under review, or once it was admitted"
+    COURSEWARE_INVALID = "courseware_invalid", 400, "teaching", "courseware with no title, a school the teacher does not teach at, a group they are not in; attaching courseware one cannot see to a lesson"
+    COURSEWARE_UNSAFE = "courseware_unsafe", 400, "teaching", "an Office file that is not a sound package: a zip bomb (unpacks too large or too compressed), too many parts, encrypted, paths outside the package, macros, or an old binary format"
+    COURSEWARE_NOT_READY = "courseware_not_ready", 409, "teaching", "presenting courseware whose conversion has not finished or failed"
+    NOT_COURSEWARE_OWNER = "not_courseware_owner", 403, "teaching", "changing courseware one did not upload"
+    PRESENTATION_ENDED = "presentation_ended", 409, "teaching", "turning the pages of a presentation that was ended"
     # portal
     INVALID_PHONE = "invalid_phone", 400, "portal", "Enter a mainland mobile number of 11 digits."
     SERVER_ERROR = "server_error", 500, "portal", "Something went wrong on our side."

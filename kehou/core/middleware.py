@@ -42,8 +42,8 @@ class RequestContextMiddleware:
 # styles of its own); a style cannot run code, and moving them into kehou.css is left for a later issue.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "frame-ancestors 'none'"
+    "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
 )
 # Devices and features the platform does not use are denied to every page and frame; geolocation stays with the
 # site itself (the teachers' check-in).
@@ -62,7 +62,7 @@ PERMISSIONS_POLICY = ", ".join(
         "midi=()",
         "payment=()",
         "publickey-credentials-get=()",
-        "screen-wake-lock=()",
+        "screen-wake-lock=(self)",
         "serial=()",
         "usb=()",
         "xr-spatial-tracking=()",
@@ -85,7 +85,10 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(nonce=nonce))
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
-        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+        # (A response that is no one's personal data and never changes, such as a courseware page drawn from its
+        # content's hash, says so with ``kehou_shared_cache`` and keeps its own Cache-Control.)
+        private = request.path.startswith("/api/") or (user is not None and user.is_authenticated)
+        if private and not getattr(response, "kehou_shared_cache", False):
             add_never_cache_headers(response)
         return response
 

@@ -7,7 +7,6 @@ the scope base classes (``select`` + ``get_object``) and then narrowed to ``scop
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -19,14 +18,12 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock, uploads
-from kehou.core.api import ScopeGuard
+from kehou.core.api import FileNegotiation, ScopeGuard
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import KehouError
 from kehou.core.excel import XLSX_MIME
@@ -162,19 +159,6 @@ _RosterError = inline_serializer(
 )
 
 
-class _JsonOnly(BaseContentNegotiation):
-    """The template view answers an .xlsx itself; anything DRF renders (errors) is JSON whatever the Accept."""
-
-    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
-        return next(iter(parsers), None)
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
-
-
 class _OwnSchoolAPIView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]
     def select(self, scope: Scope) -> QuerySet[Any]:
         return School.objects.select_related("district")
@@ -231,7 +215,7 @@ class RosterImportView(_OwnSchoolAPIView):
 class RosterTemplateView(_OwnSchoolAPIView):
     """The .xlsx roster template of one school."""
 
-    content_negotiation_class = _JsonOnly
+    content_negotiation_class = FileNegotiation
 
     @extend_schema(
         summary="Download the roster template (.xlsx)",

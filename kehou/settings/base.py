@@ -234,6 +234,16 @@ KEHOU_TEACHING: dict[str, int | str] = {
     "WRONG_SECRETS_MAX": 5,
     "SCAN_RATE": os.environ.get("KEHOU_QR_SCAN_RATE", "30/minute"),
     "SCREEN_SESSION_HOURS": 4,
+    # Courseware: documents, decks and images up to DOC_MAX_BYTES, sound and video up to MEDIA_MAX_BYTES; an Office
+    # file unpacks to at most UNPACKED_MAX_BYTES (a zip bomb is refused); a conversion has CONVERT_SECONDS, makes at
+    # most MAX_PAGES pages, each PAGE_WIDTH pixels wide. SOFFICE: LibreOffice's program (found on PATH when empty).
+    "DOC_MAX_BYTES": int(os.environ.get("KEHOU_COURSEWARE_DOC_MAX_BYTES", str(50 * 1024 * 1024))),
+    "MEDIA_MAX_BYTES": int(os.environ.get("KEHOU_COURSEWARE_MEDIA_MAX_BYTES", str(200 * 1024 * 1024))),
+    "UNPACKED_MAX_BYTES": 300 * 1024 * 1024,
+    "CONVERT_SECONDS": int(os.environ.get("KEHOU_CONVERT_SECONDS", "120")),
+    "MAX_PAGES": 300,
+    "PAGE_WIDTH": 1600,
+    "SOFFICE": os.environ.get("KEHOU_SOFFICE", ""),
 }
 
 # The live event channel (kehou.notify.events): a stream sends a heartbeat comment after HEARTBEAT_SECONDS of

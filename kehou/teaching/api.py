@@ -11,27 +11,32 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehou.catalog.models import CatalogItem
-from kehou.core import clock
-from kehou.core.api import ERRORS, NOT_FOUND, ActionView, ScopedListAPIView, ScopedObjectView, parsed
+from kehou.core import clock, uploads
+from kehou.core.api import ERRORS, NOT_FOUND, ActionView, FileNegotiation, ScopedListAPIView, ScopedObjectView, parsed
 from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import Forbidden, NotFound
 from kehou.core.middleware import client_ip
-from kehou.core.scope import Scope
+from kehou.core.scope import Scope, scope_for
 from kehou.core.serializers import StrictSerializer
 from kehou.enrolment.models import ClassSession
 
-from .middleware import SESSION_FLAG
-from .models import LessonPlan, ScreenLogin, TeachingGroup
+from .middleware import SCREEN_NAME_KEY, SESSION_FLAG
+from .models import Courseware, LessonPlan, Presentation, Rendition, ScreenLogin, TeachingGroup
 from .qr import qr_data_uri
+from .services import courseware as cw
 from .services import lessons, outlines
 from .services import qr_login as qr
 
@@ -163,6 +168,9 @@ class QrLoginSessionView(_Screen):
         django_request = request._request
         login(django_request, user, backend="kehou.people.auth.PhoneOrUsernameBackend")
         django_request.session[SESSION_FLAG] = True
+        django_request.session[SCREEN_NAME_KEY] = (
+            ScreenLogin.objects.filter(public_id=public_id).values_list("screen_name", flat=True).first() or ""
+        )
         django_request.session.set_expiry(
             int(timedelta(hours=int(settings.KEHOU_TEACHING["SCREEN_SESSION_HOURS"])).total_seconds())
         )
@@ -358,6 +366,13 @@ class StepOut(serializers.Serializer[Any]):
     minutes = serializers.IntegerField()
 
 
+class SubmissionRef(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text="submitted, in_review, returned, admitted, rejected, withdrawn")
+    library = serializers.CharField(help_text="the library's region code (the city's or a district's)")
+    version = serializers.IntegerField()
+
+
 class PlanOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -372,7 +387,24 @@ class PlanOut(serializers.Serializer[Any]):
     version = serializers.IntegerField()
     origin = serializers.IntegerField(source="origin_id", allow_null=True)
     origin_version = serializers.IntegerField(allow_null=True)
+    courseware = serializers.SerializerMethodField(help_text="ids of the attached courseware the caller may see")
+    origin_item = serializers.IntegerField(
+        source="origin_item_id", allow_null=True, help_text="copied from the library"
+    )
+    submission = serializers.SerializerMethodField(help_text="its submission to a library, if any")
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(SubmissionRef(allow_null=True))
+    def get_submission(self, obj: LessonPlan) -> dict[str, Any] | None:
+        sub = obj.submission
+        if sub is None:
+            return None
+        return {"id": sub.pk, "status": sub.status, "library": sub.library_region.code, "version": sub.version_count}
+
+    def get_courseware(self, obj: LessonPlan) -> list[int]:
+        request = self.context.get("request")
+        rows = obj.courseware.all()
+        return sorted(c.pk for c in scope_for(request.user if request else None).filter(rows))
 
     def get_author(self, obj: LessonPlan) -> str:
         return str(obj.owner.full_name or obj.owner.username)
@@ -387,6 +419,9 @@ class PlanBody(StrictSerializer):
     group = serializers.IntegerField(required=False, allow_null=True, help_text="sharing=group: one of your groups")
     school = serializers.IntegerField(required=False, help_text="creating: a school you teach at")
     item = serializers.IntegerField(required=False, allow_null=True, help_text="a library course")
+    courseware = serializers.ListField(
+        child=serializers.IntegerField(), required=False, max_length=20, help_text="courseware ids to attach"
+    )
 
 
 class GroupOut(serializers.Serializer[Any]):
@@ -415,6 +450,7 @@ def _plan_values(values: dict[str, Any]) -> dict[str, Any]:
         "sharing": values.get("sharing", LessonPlan.Sharing.PRIVATE),
         "group": group,
         "item": item,
+        "courseware": values.get("courseware"),
     }
 
 
@@ -430,7 +466,7 @@ class PlanListView(ScopedListAPIView):
     serializer_class = PlanOut
 
     def select(self, scope: Scope) -> QuerySet[Any]:
-        return LessonPlan.objects.select_related("owner").order_by("-updated_at", "-pk")
+        return LessonPlan.objects.select_related("owner", "submission__library_region").order_by("-updated_at", "-pk")
 
     def post(self, request: Request) -> Response:
         refuse_screen(request)
@@ -439,16 +475,16 @@ class PlanListView(ScopedListAPIView):
 
         school = School.objects.filter(pk=values.get("school") or 0).first()
         plan = lessons.plan_save(actor=request.user, school=school, now=clock.now(), **_plan_values(values))
-        return Response(PlanOut(plan).data, status=201)
+        return Response(PlanOut(plan, context={"request": request}).data, status=201)
 
 
 class PlanDetailView(ScopedObjectView):
     def select(self, scope: Scope) -> QuerySet[Any]:
-        return LessonPlan.objects.select_related("owner", "school")
+        return LessonPlan.objects.select_related("owner", "school", "submission__library_region")
 
     @extend_schema(summary="A prepared lesson", responses={200: PlanOut, 404: NOT_FOUND})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PlanOut(self.get_object()).data)
+        return Response(PlanOut(self.get_object(), context={"request": request}).data)
 
     @extend_schema(
         summary="Its author edits a prepared lesson (a new version)",
@@ -460,7 +496,7 @@ class PlanDetailView(ScopedObjectView):
         refuse_screen(request)
         values = parsed(request, PlanBody)
         plan = lessons.plan_save(actor=request.user, plan=plan, now=clock.now(), **_plan_values(values))
-        return Response(PlanOut(plan).data)
+        return Response(PlanOut(plan, context={"request": request}).data)
 
 
 @extend_schema_view(
@@ -476,7 +512,8 @@ class PlanCopyView(ActionView):
 
     def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
         refuse_screen(self.request)
-        return Response(PlanOut(lessons.plan_copy(actor=actor, plan=obj, now=now)).data, status=201)
+        copy = lessons.plan_copy(actor=actor, plan=obj, now=now)
+        return Response(PlanOut(copy, context={"request": self.request}).data, status=201)
 
 
 @extend_schema(summary="Teaching groups (教研组) the caller may see: their school's, or those they belong to")
@@ -507,3 +544,387 @@ class GroupCreateView(ActionView):
             actor=actor, school=obj, name=values["name"], teacher_ids=values["teachers"], now=now
         )
         return Response(GroupOut(group).data, status=201)
+
+
+# Courseware (课件) and presenting it.
+
+
+class ConversionOut(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=Rendition.Status.choices, help_text="queued, converting, ready, failed")
+    pages = serializers.IntegerField()
+    error_code = serializers.CharField(help_text="failed: conversion_timeout, conversion_failed, too_many_pages, …")
+    seconds = serializers.FloatField(allow_null=True, help_text="how long the conversion took")
+
+
+class CoursewareOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Courseware.Kind.choices)
+    author = serializers.SerializerMethodField()
+    school = serializers.IntegerField(source="school_id")
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    sharing = serializers.ChoiceField(choices=LessonPlan.Sharing.choices)
+    group = serializers.IntegerField(source="group_id", allow_null=True)
+    external_links_removed = serializers.IntegerField(source="links_removed")
+    conversion = serializers.SerializerMethodField(help_text="null for sound and video (shown as they are)")
+    ready = serializers.SerializerMethodField(help_text="whether it can be presented")
+    pages = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField(help_text="page images: replace {n} by 1…pages")
+    file_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_author(self, obj: Courseware) -> str:
+        return str(obj.owner.full_name or obj.owner.username)
+
+    @extend_schema_field(ConversionOut(allow_null=True))
+    def get_conversion(self, obj: Courseware) -> dict[str, Any] | None:
+        r = obj.rendition
+        if r is None:
+            return None
+        return {"status": r.status, "pages": r.pages, "error_code": r.error_code, "seconds": r.seconds}
+
+    def get_ready(self, obj: Courseware) -> bool:
+        return obj.rendition is None or obj.rendition.status == Rendition.Status.READY
+
+    def get_pages(self, obj: Courseware) -> int:
+        return cw.page_count(obj)
+
+    def get_page_url(self, obj: Courseware) -> str:
+        return f"/api/v1/teaching/courseware/{obj.pk}/pages/{{n}}" if obj.rendition_id else ""
+
+    def get_file_url(self, obj: Courseware) -> str:
+        return f"/api/v1/teaching/courseware/{obj.pk}/file"
+
+
+def courseware_rows() -> QuerySet[Courseware]:
+    return Courseware.objects.select_related("owner", "rendition")
+
+
+UPLOAD_SCHEMA = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "title": {"type": "string", "maxLength": 80},
+            "school": {"type": "integer", "description": "a school you teach at"},
+            "sharing": {"type": "string", "enum": LessonPlan.Sharing.values},
+            "group": {"type": "integer", "description": "sharing=group: one of your teaching groups"},
+        },
+        "required": ["file", "school"],
+    }
+}
+
+
+class UploadForm(StrictSerializer):
+    file = serializers.FileField(allow_empty_file=False)
+    title = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    school = serializers.IntegerField()
+    sharing = serializers.ChoiceField(choices=LessonPlan.Sharing.choices, required=False)
+    group = serializers.IntegerField(required=False, allow_null=True)
+
+
+def upload_courseware(request: Any, values: dict[str, Any]) -> Courseware:
+    from kehou.orgs.models import School
+
+    group = TeachingGroup.objects.filter(pk=values["group"]).first() if values.get("group") else None
+    return cw.courseware_upload(
+        actor=request.user,
+        uploaded_file=values["file"],
+        school=School.objects.filter(pk=values["school"]).first(),
+        title=values.get("title", ""),
+        sharing=values.get("sharing", LessonPlan.Sharing.PRIVATE),
+        group=group,
+        now=clock.now(),
+    )
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Courseware (课件) the caller may see: their own and what is shared with them"),
+    post=extend_schema(
+        summary="A teacher uploads courseware; documents, decks and images are converted to pages by the worker",
+        description="PDF; PowerPoint or Word as .pptx / .docx (converted with LibreOffice, external links removed); "
+        "PNG, JPEG, GIF, WebP; MP3, M4A, Ogg, WAV; MP4, WebM. The content decides the type, not the name "
+        "(`invalid_file_type`); an unsound Office package (zip bomb, encrypted, macros) is `courseware_unsafe`; "
+        "over the size limits, 413 `file_too_large`. Follow `conversion.status` on the courseware (queued → "
+        "converting → ready | failed); the same content is converted once (cached by its SHA-256).",
+        request=UPLOAD_SCHEMA,
+        responses={201: CoursewareOut, 400: ERRORS, 403: ERRORS, 413: ERRORS},
+    ),
+)
+class CoursewareListView(ScopedListAPIView):
+    serializer_class = CoursewareOut
+    parser_classes = [MultiPartParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "POST":  # before authentication may read the body
+            uploads.refuse_oversized(request._request, limit=cw.upload_limit())
+        super().initial(request, *args, **kwargs)
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return courseware_rows()
+
+    def post(self, request: Request) -> Response:
+        refuse_screen(request)
+        values = parsed(request, UploadForm)
+        return Response(CoursewareOut(upload_courseware(request, values)).data, status=201)
+
+
+class CoursewareDetailView(ScopedObjectView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return courseware_rows()
+
+    @extend_schema(summary="One courseware and its conversion's state", responses={200: CoursewareOut, 404: NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CoursewareOut(self.get_object()).data)
+
+
+def _file_headers(response: FileResponse, *, cache: str) -> FileResponse:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = cache
+    return response
+
+
+class CoursewarePageView(ScopedObjectView):
+    """A page of converted courseware, as the PNG the worker drew (never the uploaded file itself)."""
+
+    content_negotiation_class = FileNegotiation
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return courseware_rows().filter(rendition__status=Rendition.Status.READY)
+
+    @extend_schema(
+        summary="A page of converted courseware (PNG)",
+        responses={(200, "image/png"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int, n: int) -> FileResponse:
+        item = self.get_object()
+        if not 1 <= n <= item.rendition.pages:
+            raise NotFound(_("Not found."))
+        try:
+            handle = default_storage.open(item.rendition.page_name(n), "rb")
+        except OSError as exc:
+            raise NotFound(_("Not found.")) from exc
+        # A page never changes (it is named by its content's hash): the screen keeps it for the lesson.
+        response = _file_headers(FileResponse(handle, content_type="image/png"), cache="private, max-age=86400")
+        response.kehou_shared_cache = True  # type: ignore[attr-defined]
+        return response
+
+
+class CoursewareFileView(ScopedObjectView):
+    """The stored file: sound and video to play in the page (with the type its content was found to be), anything
+    else as an attachment; sandboxed, so that nothing in it can run in the platform's origin."""
+
+    content_negotiation_class = FileNegotiation
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return courseware_rows()
+
+    @extend_schema(
+        summary="The courseware's stored file (sound and video inline, documents as an attachment)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        item = self.get_object()
+        try:
+            handle = item.file.open("rb")
+        except OSError as exc:
+            raise NotFound(_("Not found.")) from exc
+        media = item.kind in (Courseware.Kind.AUDIO, Courseware.Kind.VIDEO)
+        response = FileResponse(
+            handle, as_attachment=not media, filename=item.original_name, content_type=item.content_type
+        )
+        return _file_headers(response, cache="private, max-age=3600")
+
+
+class PresentationOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    courseware = serializers.IntegerField()
+    title = serializers.CharField()
+    courseware_kind = serializers.CharField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    action = serializers.CharField()
+    ended = serializers.BooleanField()
+
+
+class PresentBody(StrictSerializer):
+    courseware = serializers.IntegerField()
+    screen_name = TextField(max_length=60, required=False, allow_blank=True)
+
+
+class GoBody(StrictSerializer):
+    action = serializers.ChoiceField(choices=[(a, a) for a in cw.ACTIONS])
+    page = serializers.IntegerField(required=False, help_text="goto: the page, 1…pages")
+    courseware = serializers.IntegerField(required=False, help_text="switch to other courseware (from page 1)")
+
+
+def presentations_open() -> QuerySet[Presentation]:
+    return Presentation.objects.filter(ended_at__isnull=True).select_related("courseware__rendition")
+
+
+@extend_schema_view(
+    get=extend_schema(summary="The caller's presentations still running (for the phone's remote)"),
+    post=extend_schema(
+        summary="A teacher presents courseware on a screen (the screen's session, or any of theirs)",
+        description="The courseware must be ready (409 `courseware_not_ready`). Follow "
+        "`GET /api/v1/events/?topic=presentation:<id>` for the page turns.",
+        request=PresentBody,
+        responses={201: PresentationOut, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    ),
+)
+class PresentationListView(ScopedListAPIView):
+    serializer_class = PresentationOut
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return presentations_open()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(rows)
+        data = [cw.state(show) for show in (page if page is not None else rows)]
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def post(self, request: Request) -> Response:
+        values = parsed(request, PresentBody)
+        item = scope_for(request.user).filter(courseware_rows()).filter(pk=values["courseware"]).first()
+        if item is None:
+            raise NotFound(_("Not found."))
+        name = values.get("screen_name") or request.session.get(SCREEN_NAME_KEY, "")
+        show = cw.presentation_start(actor=request.user, courseware=item, screen_name=name, now=clock.now())
+        return Response(cw.state(show), status=201)
+
+
+class PresentationDetailView(ScopedObjectView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Presentation.objects.select_related("courseware__rendition")
+
+    @extend_schema(
+        summary="A presentation's state: its courseware and page", responses={200: PresentationOut, 404: NOT_FOUND}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(cw.state(self.get_object()))
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="The remote: next, prev, first, last, goto a page, play / pause, switch courseware, or end",
+        description="Its teacher only (anyone else: 404). The new state is sent to the screen and the phone on "
+        "topic `presentation:<id>`. A page outside 1…pages is 400 `invalid`; an ended one 409 `presentation_ended`.",
+        request=GoBody,
+        responses={200: PresentationOut, 400: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class PresentationGoView(ActionView):
+    body = GoBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return Presentation.objects.select_related("courseware__rendition")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        other = None
+        if values.get("courseware") is not None:
+            other = scope_for(actor).filter(courseware_rows()).filter(pk=values["courseware"]).first()
+            if other is None:
+                raise NotFound(_("Not found."))
+        show = cw.presentation_go(
+            actor=actor, show=obj, action=values["action"], page=values.get("page"), courseware=other, now=now
+        )
+        return cw.state(show, action=values["action"])
+
+
+# The fourth sharing level: a district or city library.
+
+
+class PlanSubmitBody(StrictSerializer):
+    library = serializers.ChoiceField(choices=[("district", "district"), ("city", "city")])
+    category = serializers.IntegerField(help_text="a library category's id (GET /api/v1/categories/)")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, help_text="revising: what changed")
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Its author submits a prepared lesson to the district's or the city's library (reviewed like courses)",
+        description="A panel of experts reviews it as a course; admitted, every teacher may copy it "
+        "(`GET /api/v1/teaching/library-lessons/`). Submitting a returned lesson again revises the submission with "
+        "the lesson as it is now; under review or admitted: 409 `lesson_in_review`.",
+        request=PlanSubmitBody,
+        responses={200: PlanOut, 400: ERRORS, 403: ERRORS, 404: NOT_FOUND, 409: ERRORS},
+    )
+)
+class PlanSubmitView(ActionView):
+    body = PlanSubmitBody
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return LessonPlan.objects.select_related("school__district", "submission")
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        from kehou.catalog.models import Category
+
+        refuse_screen(self.request)
+        plan = lessons.plan_submit(
+            actor=actor,
+            plan=obj,
+            library=values["library"],
+            category=Category.objects.filter(pk=values["category"]).first(),
+            note=values.get("note", ""),
+            now=now,
+        )
+        return Response(PlanOut(plan, context={"request": self.request}).data)
+
+
+class LibraryLessonOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="the library item")
+    title = serializers.CharField(source="name")
+    category = serializers.CharField(source="category.name")
+    school = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField()
+    goals = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField()
+    notes = serializers.SerializerMethodField()
+    admitted_at = serializers.DateTimeField()
+
+    def get_school(self, obj: CatalogItem) -> str:
+        return obj.provider_school.name if obj.provider_school else ""
+
+    def get_author(self, obj: CatalogItem) -> str:
+        user = obj.submission.submitter_user
+        return str(user.full_name or user.username)
+
+    def get_goals(self, obj: CatalogItem) -> str:
+        return str((obj.version.content or {}).get("goals", ""))
+
+    @extend_schema_field(StepOut(many=True))
+    def get_steps(self, obj: CatalogItem) -> list[dict[str, Any]]:
+        return list((obj.version.content or {}).get("steps") or [])
+
+    def get_notes(self, obj: CatalogItem) -> str:
+        return str((obj.version.content or {}).get("notes", ""))
+
+
+@extend_schema(summary="Prepared lessons admitted into a district or city library, for every teacher to copy")
+class LibraryLessonListView(ScopedListAPIView):
+    serializer_class = LibraryLessonOut
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return lessons.library_lessons()
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="A teacher copies a library lesson: a private copy recording the item and the lesson it came from",
+        request=None,
+        responses={201: PlanOut, 403: ERRORS, 404: NOT_FOUND},
+    )
+)
+class LibraryLessonCopyView(ActionView):
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return lessons.library_lessons()
+
+    def act(self, obj: Any, values: dict[str, Any], *, actor: Any, now: Any) -> Any:
+        refuse_screen(self.request)
+        copy = lessons.plan_copy_from_library(actor=actor, item=obj, now=now)
+        return Response(PlanOut(copy, context={"request": self.request}).data, status=201)

@@ -6,3 +6,11 @@ class TeachingConfig(AppConfig):
     name = "kehou.teaching"
     label = "teaching"
     verbose_name = _("Teaching platform")
+
+    def ready(self) -> None:
+        from kehou.notify.events import register_topic
+
+        from .services.courseware import may_follow
+
+        # The presentation's screen and the teacher's phone follow ``presentation:<id>`` (the remote's page turns).
+        register_topic("presentation", may_follow)

@@ -13,6 +13,7 @@ from kehou.core.error_codes import ErrorCode
 from kehou.core.errors import error_response
 
 SESSION_FLAG = "kehou_teaching_only"
+SCREEN_NAME_KEY = "kehou_screen_name"  # the screen's name, for its presentations
 ALLOWED = ("/teach/", "/api/v1/teaching/", "/api/v1/events/", "/static/", "/logout/", "/i18n/")
 
 

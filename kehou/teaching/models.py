@@ -209,6 +209,15 @@ class LessonPlan(models.Model):
     version = models.PositiveIntegerField(default=1)
     origin = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
     origin_version = models.PositiveIntegerField(null=True, blank=True)
+    courseware = models.ManyToManyField("teaching.Courseware", blank=True, related_name="plans")
+    # submitted to a district or city library (reviewed like courses): the latest submission
+    submission = models.ForeignKey(
+        "catalog.Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # copied from a library lesson: the library item copied (``origin`` is then the lesson it was made from)
+    origin_item = models.ForeignKey(
+        "catalog.CatalogItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -224,3 +233,121 @@ class LessonPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Courseware (课件) ------------------------------------------------------------------------------------------------
+
+
+class Rendition(models.Model):
+    """The pages of one file's content, made once per SHA-256 and shared by every courseware with that content (the
+    conversion cache): a PDF or an Office file converted to PDF by LibreOffice, then each page drawn as a PNG; an
+    image re-drawn as one page. Made by the task worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to convert")
+        CONVERTING = "converting", _("Converting")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Conversion failed")
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    source_kind = models.CharField(max_length=8)  # pdf | office | image
+    source = models.CharField(max_length=200)  # the stored file converted (the first courseware's)
+    status = models.CharField(_("conversion"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    pages = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    seconds = models.FloatField(null=True, blank=True)  # how long the conversion took
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conversion")
+        verbose_name_plural = _("conversions")
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="ready") | Q(pages__gt=0), name="rendition_ready_has_pages"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} {self.status}"
+
+    def page_name(self, number: int) -> str:
+        return f"courseware/pages/{self.sha256}/{number:04d}.png"
+
+
+class Courseware(models.Model):
+    """A teacher's courseware (课件): a document, a deck, an image, a sound or a short video, checked by its content
+    and stored under a server-made name; documents, decks and images are shown page by page from their rendition.
+    Shared like prepared lessons: with nobody, the teacher's teaching group or their school."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", _("PDF document")
+        SLIDES = "slides", _("PowerPoint deck")
+        DOCUMENT = "document", _("Word document")
+        IMAGE = "image", _("Image")
+        AUDIO = "audio", _("Audio")
+        VIDEO = "video", _("Video")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courseware")
+    school = models.ForeignKey("orgs.School", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    file = models.FileField(upload_to="courseware/files/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=80)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    rendition = models.ForeignKey(Rendition, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    links_removed = models.PositiveIntegerField(default=0)  # external references stripped from an Office file
+    sharing = models.CharField(
+        _("shared with"), max_length=8, choices=LessonPlan.Sharing.choices, default=LessonPlan.Sharing.PRIVATE
+    )
+    group = models.ForeignKey(TeachingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(owner="owner", rule=_plan_rule)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("courseware")
+        verbose_name_plural = _("courseware")
+        constraints = [
+            models.CheckConstraint(condition=~Q(sharing="group") | Q(group__isnull=False), name="courseware_group"),
+            models.CheckConstraint(
+                condition=Q(kind__in=("audio", "video"), rendition__isnull=True)
+                | (~Q(kind__in=("audio", "video")) & Q(rendition__isnull=False)),
+                name="courseware_paged_has_rendition",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def paged(self) -> bool:
+        return self.rendition_id is not None
+
+
+class Presentation(models.Model):
+    """A teacher showing courseware on a classroom screen, page by page; the teacher's phone drives it as a remote
+    through the live channel (topic ``presentation:<id>``). The page is the server's: the screen and the phone
+    both read and move it."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presentations")
+    courseware = models.ForeignKey(Courseware, on_delete=models.PROTECT, related_name="presentations")
+    page = models.PositiveIntegerField(default=1)
+    screen_name = models.CharField(max_length=60, blank=True)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(owner="owner")
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("presentation")
+        verbose_name_plural = _("presentations")
+        constraints = [models.CheckConstraint(condition=Q(page__gte=1), name="presentation_page_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.courseware} p{self.page}"

@@ -26,3 +26,27 @@ def sessions_with_lessons(sessions: Sequence[Any]) -> list[dict[str, Any]]:
         {"s": s, "item_id": item_of[s.pk], "lessons": lessons.get(item_of[s.pk] or 0, []), "lesson": linked.get(s.pk)}
         for s in sessions
     ]
+
+
+def day_courseware(user: Any, sessions_today: Sequence[Any], *, limit: int = 12) -> list[Any]:
+    """The courseware a classroom screen pre-loads for the day: what the teacher's prepared lessons for the courses
+    taught today attach, what they presented today; else their latest courseware. Only what they may see and what is
+    ready to present."""
+    from django.db.models import Q
+
+    from kehou.core.scope import scope_for
+
+    from .models import Courseware, Rendition
+
+    items = {s.course_class.entry.item_id for s in sessions_today if s.course_class.entry is not None}
+    rows = (
+        scope_for(user)
+        .filter(Courseware.objects.select_related("rendition", "owner"))
+        .filter(Q(rendition__isnull=True) | Q(rendition__status=Rendition.Status.READY))
+    )
+    chosen = list(
+        rows.filter(Q(plans__owner=user, plans__item__in=items) | Q(presentations__owner=user)).distinct()[:limit]
+    )
+    if not chosen:
+        chosen = list(rows.filter(owner=user)[:limit])
+    return chosen

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import courseware_views as cwv
 from . import views
 
 urlpatterns: list = [
@@ -12,4 +13,9 @@ urlpatterns: list = [
     path("teach/sessions/<int:pk>/lesson", views.SessionLessonPage.as_view(), name="teach-session-lesson"),
     path("teach/lessons/", views.LessonListPage.as_view(), name="teach-lessons"),
     path("teach/lessons/<int:pk>/", views.LessonPage.as_view(), name="teach-lesson"),
+    path("teach/courseware/", cwv.CoursewareListPage.as_view(), name="teach-courseware"),
+    path("teach/courseware/<int:pk>/", cwv.CoursewarePage.as_view(), name="teach-courseware-detail"),
+    path("teach/courseware/<int:pk>/present", cwv.PresentStartPage.as_view(), name="teach-present-start"),
+    path("teach/present/<int:pk>/", cwv.PresenterPage.as_view(), name="teach-present"),
+    path("teach/present/<int:pk>/remote", cwv.RemotePage.as_view(), name="teach-remote"),
 ]

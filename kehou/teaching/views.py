@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,9 +22,11 @@ from kehou.enrolment import selectors as enrolment_selectors
 
 from . import selectors
 from .middleware import SESSION_FLAG
-from .models import ScreenLogin
+from .models import Courseware, ScreenLogin
 from .services import lessons, outlines
 from .services import qr_login as qr
+
+PRESENTING = timedelta(hours=6)  # a presentation untouched for longer is no longer offered to the remote
 
 
 class ScreenPage(View):
@@ -98,6 +101,20 @@ class TeachingHome(LoginRequiredMixin, View):
             sessions = list(enrolment_selectors.teacher_sessions_from(scope=scope, day=today)[:12])
         rows = selectors.sessions_with_lessons(sessions)
         own = outlines.owned_items(request.user)
+        from .models import Presentation
+
+        showing = list(
+            Presentation.objects.filter(
+                owner_id=request.user.pk, ended_at__isnull=True, updated_at__gte=clock.now() - PRESENTING
+            )
+            .select_related("courseware")
+            .order_by("-updated_at")[:5]
+        )
+        day = (
+            selectors.day_courseware(request.user, [s for s in sessions if s.date == today])
+            if scope.teacher_ids
+            else []
+        )
         return render(
             request,
             "teaching/home.html",
@@ -108,6 +125,8 @@ class TeachingHome(LoginRequiredMixin, View):
                 "own": own,
                 "today": today,
                 "is_teacher": bool(scope.teacher_ids),
+                "showing": showing,
+                "day_courseware": day,
             },
         )
 
@@ -209,6 +228,7 @@ def _plan_form(request: HttpRequest) -> dict[str, Any]:
         "notes": request.POST.get("notes", ""),
         "sharing": request.POST.get("sharing", "private"),
         "group": TeachingGroup.objects.filter(pk=int(raw_group)).first() if raw_group.isdigit() else None,
+        "courseware": [int(x) for x in request.POST.getlist("courseware") if x.isdigit()],
     }
 
 
@@ -292,9 +312,14 @@ class LessonPage(LoginRequiredMixin, View):
                 "minutes": sum(int(s.get("minutes", 0)) for s in plan.steps),
                 "steps_text": "\n".join(f"{s['text']} | {s['minutes']}" for s in plan.steps),
                 "mine": plan.owner_id == request.user.pk and not screen,
+                "is_teacher": profile is not None,
                 "may_copy": profile is not None and plan.owner_id != request.user.pk and not screen,
                 "groups": list(profile.teaching_groups.filter(school=plan.school)) if profile else [],
                 "sharings": LessonPlan.Sharing.choices,
+                "attached": list(scope_for(request.user).filter(plan.courseware.select_related("rendition"))),
+                "choices": list(scope_for(request.user).filter(Courseware.objects.all())[:100])
+                if plan.owner_id == request.user.pk
+                else [],
             },
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,16 +18,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kehou.core import clock, uploads
-from kehou.core.api import ActionView, ScopedReadOnlyViewSet, ScopeGuard
+from kehou.core.api import ActionView, FileNegotiation, ScopedReadOnlyViewSet, ScopeGuard
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import NotFound
+from kehou.core.errors import KehouError, NotFound
 from kehou.core.scope import Scope
 from kehou.orgs.models import School
 
@@ -190,6 +187,11 @@ class SubmissionReviseView(_SubmissionAction):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         submission = self.get_object()
+        if submission.kind == Submission.Kind.LESSON:
+            raise KehouError(
+                _("A prepared lesson is revised on the teaching platform and submitted again from there."),
+                code=ErrorCode.WRONG_KIND,
+            )
         chosen = CourseReviseSerializer if submission.kind == Submission.Kind.COURSE else DossierReviseSerializer
         body = chosen(data=request.data)
         body.is_valid(raise_exception=True)
@@ -252,19 +254,6 @@ class SubmissionProofsView(_SubmissionAction):
         return Response(ProofOutSerializer(proof).data, status=status.HTTP_201_CREATED)
 
 
-class _JsonOnly(BaseContentNegotiation):
-    """The download answers a file itself; anything DRF renders (errors) is JSON whatever the Accept header."""
-
-    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
-        return next(iter(parsers), None)
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
-
-
 def proof_file_response(proof: Any) -> FileResponse:
     try:
         handle = proof.file.open("rb")
@@ -280,7 +269,7 @@ def proof_file_response(proof: Any) -> FileResponse:
 class ProofDownloadView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]
     """Download a proof file as an attachment: for the submitter, the library's bureau and the panel's experts."""
 
-    content_negotiation_class = _JsonOnly
+    content_negotiation_class = FileNegotiation
 
     def select(self, scope: Scope) -> QuerySet[Any]:
         return sel.proofs_readable(scope)

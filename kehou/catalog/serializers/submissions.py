@@ -197,14 +197,41 @@ class DossierOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     background_check_result = serializers.CharField()
 
 
+class LessonStepOutSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    minutes = serializers.IntegerField()
+
+
+class LessonOutSerializer(serializers.Serializer[Any]):
+    goals = serializers.CharField()
+    steps = LessonStepOutSerializer(many=True)
+    notes = serializers.CharField()
+    source_plan = serializers.IntegerField(allow_null=True, help_text="the teaching platform's prepared lesson")
+    source_version = serializers.IntegerField(allow_null=True)
+
+
 class VersionOutSerializer(serializers.ModelSerializer[SubmissionVersion]):
     course = serializers.SerializerMethodField()
     dossier = serializers.SerializerMethodField()
+    lesson = serializers.SerializerMethodField()
     proofs = serializers.SerializerMethodField()
 
     class Meta:
         model = SubmissionVersion
-        fields = ["number", "created_at", "change_note", "name", "course", "dossier", "proofs"]
+        fields = ["number", "created_at", "change_note", "name", "course", "dossier", "lesson", "proofs"]
+
+    @extend_schema_field(LessonOutSerializer(allow_null=True))
+    def get_lesson(self, v: SubmissionVersion) -> dict[str, Any] | None:
+        if v.submission.kind != Submission.Kind.LESSON:
+            return None
+        c = v.content or {}
+        return {
+            "goals": c.get("goals", ""),
+            "steps": list(c.get("steps") or []),
+            "notes": c.get("notes", ""),
+            "source_plan": c.get("source_plan"),
+            "source_version": c.get("source_version"),
+        }
 
     @extend_schema_field(CourseOutSerializer(allow_null=True))
     def get_course(self, v: SubmissionVersion) -> dict[str, Any] | None:

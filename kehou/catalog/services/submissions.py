@@ -49,6 +49,19 @@ class DossierFields:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class LessonFields:
+    """A prepared lesson (备课) put forward by its teacher: a snapshot the review reads and the library keeps."""
+
+    title: str
+    category: Category
+    goals: str
+    steps: list[dict[str, Any]]
+    notes: str = ""
+    source_plan: int | None = None
+    source_version: int | None = None
+
+
 @dataclass(frozen=True)
 class Submitter:
     school: School | None
@@ -79,6 +92,62 @@ def resolve_submitter(actor: Any, *, school: School | None) -> Submitter:
         )
     org = profile.organisation
     return Submitter(None, org, frozenset(teachers), org.district if org else None)
+
+
+def lesson_submitter(actor: Any, *, school: School | None) -> Submitter:
+    """A prepared lesson is put forward by its own teacher, at a school they teach at (its administrators see the
+    submission as the school's)."""
+    profile = getattr(actor, "teacher_profile", None)
+    if school is None or profile is None or not profile.schools.filter(pk=school.pk).exists():
+        raise Forbidden(_("A teacher submits their own prepared lessons."), code=ErrorCode.NOT_A_SUBMITTER)
+    return Submitter(school, None, frozenset(), school.district)
+
+
+def _lesson_version(
+    submission: Submission,
+    number: int,
+    fields: LessonFields,
+    *,
+    submitter: Submitter,
+    actor: Any,
+    now: datetime,
+    note: str,
+) -> SubmissionVersion:
+    version = SubmissionVersion(
+        submission=submission,
+        number=number,
+        created_at=now,
+        created_by=actor,
+        change_note=note,
+        name=fields.title[:80],
+        introduction=fields.goals[:3000],
+        content={
+            "goals": fields.goals,
+            "steps": list(fields.steps),
+            "notes": fields.notes,
+            "source_plan": fields.source_plan,
+            "source_version": fields.source_version,
+        },
+    )
+    version.full_clean(exclude=["submission"])
+    version.save()
+    return version
+
+
+def _builder(fields: Any) -> Any:
+    if isinstance(fields, CourseFields):
+        return _course_version
+    if isinstance(fields, LessonFields):
+        return _lesson_version
+    return _dossier_version
+
+
+def _kind_of(fields: Any) -> str:
+    if isinstance(fields, CourseFields):
+        return Submission.Kind.COURSE
+    if isinstance(fields, LessonFields):
+        return Submission.Kind.LESSON
+    return Submission.Kind.TEACHER
 
 
 def library_for(submitter: Submitter, library: str) -> Region:
@@ -212,20 +281,28 @@ def _dossier_version(
 
 
 def submission_create(
-    *, actor: Any, school: School | None, library: str, fields: CourseFields | DossierFields, now: datetime
+    *,
+    actor: Any,
+    school: School | None,
+    library: str,
+    fields: CourseFields | DossierFields | LessonFields,
+    now: datetime,
 ) -> Submission:
-    """Submit a course or a teacher dossier to the city library or the submitter's district library."""
-    submitter = resolve_submitter(actor, school=school)
+    """Submit a course, a teacher dossier or a prepared lesson to the city library or the submitter's district
+    library."""
+    is_lesson = isinstance(fields, LessonFields)
+    submitter = lesson_submitter(actor, school=school) if is_lesson else resolve_submitter(actor, school=school)
     region = library_for(submitter, library)
-    is_course = isinstance(fields, CourseFields)
     if isinstance(fields, CourseFields):
         title = fields.name
+    elif isinstance(fields, LessonFields):
+        title = fields.title
     else:
         teacher = TeacherProfile.objects.select_related("user").filter(pk=fields.teacher_id).first()
         title = str(teacher) if teacher else "?"
     with transaction.atomic():
         submission = Submission(
-            kind=Submission.Kind.COURSE if is_course else Submission.Kind.TEACHER,
+            kind=_kind_of(fields),
             library_region=region,
             submitter_school=submitter.school,
             submitter_organisation=submitter.organisation,
@@ -237,8 +314,7 @@ def submission_create(
         )
         submission.full_clean()
         submission.save()
-        builder = _course_version if is_course else _dossier_version
-        version = builder(submission, 1, fields, submitter=submitter, actor=actor, now=now, note="")  # type: ignore[arg-type]
+        version = _builder(fields)(submission, 1, fields, submitter=submitter, actor=actor, now=now, note="")
         audit.record(
             actor=actor,
             action=AuditAction.SUBMISSION_CREATED,
@@ -257,11 +333,21 @@ def submission_create(
 
 
 def submission_revise(
-    *, actor: Any, submission: Submission, fields: CourseFields | DossierFields, note: str, now: datetime
+    *,
+    actor: Any,
+    submission: Submission,
+    fields: CourseFields | DossierFields | LessonFields,
+    note: str,
+    now: datetime,
 ) -> SubmissionVersion:
     """Add a version to a returned submission (or one not yet under review) and put it back in the queue."""
     school = submission.submitter_school
-    submitter = resolve_submitter(actor, school=school)
+    if submission.kind == Submission.Kind.LESSON:
+        submitter = lesson_submitter(actor, school=school)
+        if submission.submitter_user_id != actor.pk:  # a lesson is revised by its own teacher only
+            raise NotFound(_("Not found."))
+    else:
+        submitter = resolve_submitter(actor, school=school)
     # An outside teacher's submission is revised by its submitter, or by a teacher of the same organisation;
     # two independent teachers (no organisation) do not share one.
     same_organisation = (
@@ -279,18 +365,17 @@ def submission_revise(
                 code=ErrorCode.NOT_REVISABLE,
                 fields={"status": locked.status},
             )
-        if (locked.kind == Submission.Kind.COURSE) != isinstance(fields, CourseFields):
+        if locked.kind != _kind_of(fields):
             raise KehouError(_("The revision is of another kind."), code=ErrorCode.WRONG_KIND)
         number = locked.version_count + 1
-        builder = _course_version if isinstance(fields, CourseFields) else _dossier_version
-        version = builder(locked, number, fields, submitter=submitter, actor=actor, now=now, note=note)  # type: ignore[arg-type]
+        version = _builder(fields)(locked, number, fields, submitter=submitter, actor=actor, now=now, note=note)
         before = {"status": locked.status, "version": locked.version_count}
         # Conditional on the count read under the lock: a revision never overwrites another's number.
         moved = Submission.objects.filter(pk=locked.pk, version_count=locked.version_count).update(
             version_count=F("version_count") + 1,
             status=Submission.Status.SUBMITTED,
             updated_at=now,
-            title=(version.name if locked.kind == Submission.Kind.COURSE else locked.title)[:80],
+            title=(locked.title if locked.kind == Submission.Kind.TEACHER else version.name)[:80],
             category=fields.category,
         )
         if not moved:

@@ -326,8 +326,15 @@ class SubmissionRevisePage(_SubmissionFormMixin, ScopedDetailPage):
         }
         return render(self.request, self.template_name, ctx | extra, status=status)
 
+    def _lesson(self, obj: Submission) -> HttpResponse:
+        """A prepared lesson is revised where it is written, on the teaching platform, and submitted again there."""
+        plan = (sel.current_version(obj).content or {}).get("source_plan")
+        return HttpResponseRedirect(f"/teach/lessons/{int(plan)}/" if plan else "/teach/lessons/")
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj: Submission = self.get_object()  # type: ignore[assignment]
+        if obj.kind == Submission.Kind.LESSON:
+            return self._lesson(obj)
         version: SubmissionVersion = sel.current_version(obj)
         form_class = CourseForm if obj.kind == Submission.Kind.COURSE else DossierForm
         initial = form_class.initial_from(version)
@@ -335,6 +342,8 @@ class SubmissionRevisePage(_SubmissionFormMixin, ScopedDetailPage):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj: Submission = self.get_object()  # type: ignore[assignment]
+        if obj.kind == Submission.Kind.LESSON:
+            return self._lesson(obj)
         form = self.make_form(obj.kind, obj.submitter_school, revising=True, data=request.POST)
         if not form.is_valid():
             return self.render_form(obj, form, status=400)

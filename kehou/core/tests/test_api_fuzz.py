@@ -74,7 +74,14 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/qr-login/scan": "`token` is a live screen login's (`qr_login_invalid`)",
     "POST /api/v1/teaching/lessons/": "`school` is one the teacher teaches at, `steps` 1–30 timed steps, a `group` "
     "of theirs for sharing=group (`lesson_invalid`)",
-    "PUT /api/v1/teaching/lessons/{id}/": "as creating a lesson (`lesson_invalid`)",
+    "PUT /api/v1/teaching/lessons/{id}/": "as creating a lesson (`lesson_invalid`); attached `courseware` the "
+    "teacher may see",
+    "POST /api/v1/teaching/courseware/": "`file` is courseware by its content (`invalid_file_type`, "
+    "`courseware_unsafe`), `school` one the teacher teaches at, a `group` theirs (`courseware_invalid`)",
+    "POST /api/v1/teaching/presentations/": "`courseware` is one the teacher may see and is converted "
+    "(`courseware_not_ready`)",
+    "POST /api/v1/teaching/presentations/{id}/go": "`page` within the courseware's pages; `courseware` one the "
+    "teacher may see",
     "PUT /api/v1/teaching/outlines/{id}/": "`units` 1–30 of 1–40 timed lessons (`outline_invalid`)",
     "POST /api/v1/teaching/sessions/{id}/lesson": "`lesson` is one of the class's course outline (`outline_invalid`)",
     "POST /api/v1/operators/{id}/disbursements": "costs name a `district` of the operator's schools; tax a `period` "

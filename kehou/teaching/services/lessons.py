@@ -11,17 +11,18 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehou.catalog.models import CatalogItem
+from kehou.catalog.models import CatalogItem, Category
 from kehou.core import audit
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import Forbidden, KehouError, NotFound
+from kehou.core.errors import Conflict, Forbidden, KehouError, NotFound
 from kehou.core.scope import scope_for
 from kehou.orgs.models import School
 
-from ..models import LessonPlan, TeachingGroup
+from ..models import Courseware, LessonPlan, TeachingGroup
 
 MAX_STEPS = 30
+MAX_COURSEWARE = 20
 
 
 def _invalid(message: str, **fields: Any) -> KehouError:
@@ -88,6 +89,7 @@ def plan_save(
     sharing: str = LessonPlan.Sharing.PRIVATE,
     group: TeachingGroup | None = None,
     item: CatalogItem | None = None,
+    courseware: list[int] | None = None,
 ) -> LessonPlan:
     """Create a lesson (``plan`` None, at one of the teacher's schools) or edit one's own (a new version)."""
     teacher = _teacher(actor)
@@ -113,6 +115,14 @@ def plan_save(
     group = _sharing(teacher, school, sharing, group)
     if item is not None and item.kind != "course":
         raise _invalid(_("Choose a library course."), item=item.pk)
+    attached = None
+    if courseware is not None:
+        wanted = set(courseware)
+        if len(wanted) > MAX_COURSEWARE:
+            raise _invalid(_("Attach at most %(n)s courseware.") % {"n": MAX_COURSEWARE}, courseware=len(wanted))
+        attached = list(scope_for(actor).filter(Courseware.objects.filter(pk__in=wanted)))
+        if len(attached) != len(wanted):
+            raise _invalid(_("Attach courseware you may see."), courseware=sorted(wanted - {c.pk for c in attached}))
     values = {
         "title": title,
         "goals": goals,
@@ -133,6 +143,8 @@ def plan_save(
             locked.version += 1
             locked.save()
             plan = locked
+        if attached is not None:
+            plan.courseware.set(attached)
         audit.record(
             actor=actor,
             action=AuditAction.LESSON_SAVE,
@@ -168,6 +180,8 @@ def plan_copy(*, actor: Any, plan: LessonPlan, now: datetime) -> LessonPlan:
             created_at=now,
             updated_at=now,
         )
+        # the courseware comes along where the copier may see it too
+        copy.courseware.set(scope_for(actor).filter(plan.courseware.all()))
         audit.record(
             actor=actor,
             action=AuditAction.LESSON_COPY,
@@ -210,3 +224,109 @@ def group_create(*, actor: Any, school: School, name: str, teacher_ids: list[int
             school_id=school.pk,
         )
     return group
+
+
+# --- the fourth level: a district or city library, reviewed like courses ----------------------------------------
+
+OPEN = ("submitted", "in_review", "returned")
+
+
+def plan_submit(
+    *, actor: Any, plan: LessonPlan, library: str, category: Category | None, now: datetime, note: str = ""
+) -> LessonPlan:
+    """Its author puts a prepared lesson forward to the district's (its school's) or the city's library, where it is
+    reviewed like a course (panel, scores, decision); admitted, every teacher of the city may copy it. A returned
+    submission is revised with the lesson as it is now; one under review cannot be submitted again."""
+    from kehou.catalog.models import Submission
+    from kehou.catalog.services import submissions
+
+    _teacher(actor)
+    if plan.owner_id != actor.pk:
+        if scope_for(actor).may_see(plan):
+            raise Forbidden(_("Only its author submits a lesson."), code=ErrorCode.NOT_LESSON_OWNER)
+        raise NotFound(_("Not found."))
+    if category is None:
+        raise _invalid(_("Choose the library category."), category=0)
+    fields = submissions.LessonFields(
+        title=plan.title,
+        category=category,
+        goals=plan.goals,
+        steps=list(plan.steps),
+        notes=plan.notes,
+        source_plan=plan.pk,
+        source_version=plan.version,
+    )
+    with transaction.atomic():
+        locked = LessonPlan.objects.select_for_update().select_related("submission").get(pk=plan.pk)
+        current = locked.submission
+        if current is not None and current.status in OPEN:
+            if current.status == Submission.Status.IN_REVIEW:
+                raise Conflict(
+                    _("The lesson is being reviewed; wait for the decision."),
+                    code=ErrorCode.LESSON_IN_REVIEW,
+                    fields={"submission": current.pk},
+                )
+            submissions.submission_revise(
+                actor=actor, submission=current, fields=fields, note=note or _("Revised lesson"), now=now
+            )
+        elif current is not None and current.status == Submission.Status.ADMITTED:
+            raise Conflict(
+                _("The lesson is already in the library."),
+                code=ErrorCode.LESSON_IN_REVIEW,
+                fields={"submission": current.pk},
+            )
+        else:
+            locked.submission = submissions.submission_create(
+                actor=actor, school=locked.school, library=library, fields=fields, now=now
+            )
+            locked.save(update_fields=["submission"])
+    locked.refresh_from_db()
+    return locked
+
+
+def library_lessons() -> Any:
+    """Prepared lessons admitted into a district or city library (read by everyone signed in, as the library)."""
+    from kehou.catalog.models import CatalogItem, LibraryEntry
+
+    return (
+        CatalogItem.objects.filter(kind="lesson", entries__status=LibraryEntry.Status.ACTIVE)
+        .select_related("version", "category", "provider_school", "submission__submitter_user")
+        .distinct()
+        .order_by("-admitted_at", "-pk")
+    )
+
+
+def plan_copy_from_library(*, actor: Any, item: Any, now: datetime) -> LessonPlan:
+    """A private copy of a library lesson for the calling teacher, recording the item and the lesson (and version)
+    it was made from."""
+    teacher = _teacher(actor)
+    school = teacher.schools.order_by("pk").first()
+    if school is None:
+        raise _invalid(_("Choose one of the schools you teach at."), school=0)
+    content = item.version.content or {}
+    source = LessonPlan.objects.filter(pk=content.get("source_plan") or 0).first()
+    with transaction.atomic():
+        copy = LessonPlan.objects.create(
+            owner=actor,
+            school=school,
+            title=item.name[:80],
+            goals=str(content.get("goals") or "")[:2000] or item.name,
+            steps=check_steps(content.get("steps") or []),
+            notes=str(content.get("notes") or "")[:4000],
+            sharing=LessonPlan.Sharing.PRIVATE,
+            origin=source,
+            origin_version=content.get("source_version"),
+            origin_item=item,
+            created_at=now,
+            updated_at=now,
+        )
+        audit.record(
+            actor=actor,
+            action=AuditAction.LESSON_COPY,
+            obj=copy,
+            object_repr=copy.title,
+            after={"library_item": item.pk, "origin": source.pk if source else None},
+            now=now,
+            school_id=school.pk,
+        )
+    return copy

@@ -66,6 +66,7 @@ SUMMARY = {
         ("outline_versions", "outline versions"),
         ("sessions_linked", "held sessions linked to their lessons"),
         ("lessons", "prepared lessons (private, group, school, a copy)"),
+        ("courseware", "courseware in every format (the worker converts the deck, PDF, Word file and image)"),
     ),
     loader.PAYMENTS: (
         ("orders", "orders"),
@@ -145,7 +146,7 @@ class Command(BaseCommand):
                 loader.PAYMENTS: "the demo payments and refunds",
                 loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, comments, leave)",
                 loader.PAY: "the demo class-hour pay",
-                loader.TEACHING: "the demo course outlines and prepared lessons",
+                loader.TEACHING: "the demo course outlines, prepared lessons and courseware",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):

@@ -1,6 +1,8 @@
 """Demo stage: the teaching platform's outlines (课程设置). Every library course gets an outline from its submitter
 (three or four units of lessons named for the course, 35–45 minutes each); every third course was edited once
-(version 2); the sessions already held are linked, in order, to the lessons they taught."""
+(version 2); the sessions already held are linked, in order, to the lessons they taught. The demo teacher prepared
+lessons at every sharing level and uploaded courseware in every format: a 30-slide PowerPoint deck (converted by the
+task worker once ``make demo`` starts it), a PDF, a Word document, an image, a sound and a short video."""
 
 from __future__ import annotations
 
@@ -119,6 +121,16 @@ def _lessons(*, now: datetime) -> dict[str, int]:
         {"text": "小组展示与互评", "minutes": 8},
         {"text": "总结与课后练习布置", "minutes": 2},
     ]
+    from kehou.enrolment.models import CourseClass
+
+    taught = (
+        CourseClass.objects.filter(teacher=profile, entry__isnull=False, school=school)
+        .select_related("entry__item")
+        .order_by("pk")
+        .first()
+    )
+    item = taught.entry.item if taught is not None and taught.entry.item.kind == "course" else None
+    ware = _courseware(teacher=teacher, school=school, group=group, now=at - timedelta(days=1))
     made: list[Any] = []
     for title, sharing in (
         ("口风琴入门：呼吸与按键", "school"),
@@ -135,6 +147,8 @@ def _lessons(*, now: datetime) -> dict[str, int]:
                 notes="提前检查每位学生的吹管是否清洁；准备节拍器。",
                 sharing=sharing,
                 group=group if sharing == "group" else None,
+                item=item if not made else None,
+                courseware=[c.pk for c in ware[:3]] if not made else None,
                 now=at + timedelta(hours=len(made)),
             )
         )
@@ -142,4 +156,37 @@ def _lessons(*, now: datetime) -> dict[str, int]:
     if colleagues:
         lessons.plan_copy(actor=colleagues[0].user, plan=made[0], now=at + timedelta(days=1))
         n += 1
-    return {"teaching_groups": 1, "lessons": n}
+    return {"teaching_groups": 1, "lessons": n, "courseware": len(ware)}
+
+
+def _courseware(*, teacher: Any, school: Any, group: Any, now: datetime) -> list[Any]:
+    """Courseware in every format, uploaded through the service as a teacher would (checked, stored, queued)."""
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kehou.teaching import samples
+    from kehou.teaching.services import courseware
+
+    files = (
+        ("口风琴入门·课件（30页）", "口风琴入门.pptx", samples.deck(30, "口风琴入门：呼吸与按键"), "school"),
+        ("课堂学习单", "学习单.pdf", samples.pdf(4, "口风琴学习单"), "group"),
+        ("《小星星》示范音", "小星星示范.wav", samples.wav(3.0, 523.0), "school"),
+        ("课后练习（Word）", "课后练习.docx", samples.document(10, "课后练习"), "private"),
+        ("教室座位与分组图", "分组图.png", samples.png(1200, 800), "private"),
+        ("持琴姿势示范视频", "持琴姿势.webm", (Path(__file__).parent / "clip.webm").read_bytes(), "school"),
+    )
+    made = []
+    for n, (title, name, data, sharing) in enumerate(files):
+        made.append(
+            courseware.courseware_upload(
+                actor=teacher,
+                uploaded_file=SimpleUploadedFile(name, data),
+                school=school,
+                title=title,
+                sharing=sharing,
+                group=group if sharing == "group" else None,
+                now=now + timedelta(minutes=10 * n),
+            )
+        )
+    return made

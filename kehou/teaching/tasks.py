@@ -1,0 +1,14 @@
+"""The teaching platform's background work (run by the task worker)."""
+
+from __future__ import annotations
+
+from kehou.core import clock
+from kehou.core.jobs import job
+
+
+@job()
+def convert_rendition(rendition_id: int) -> str:
+    """One courseware file converted to pages (LibreOffice for Office files, PDFium for PDFs, Pillow for images)."""
+    from .services.courseware import rendition_convert
+
+    return rendition_convert(rendition_id=rendition_id, now=clock.now())
