@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehou.catalog.models import CatalogItem
+from kehou.catalog.serializers.common import LIBRARY_CHOICES
 from kehou.core import clock, uploads
 from kehou.core.api import ERRORS, NOT_FOUND, ActionView, FileNegotiation, ScopedListAPIView, ScopedObjectView, parsed
 from kehou.core.error_codes import ErrorCode
@@ -840,7 +841,7 @@ class PresentationGoView(ActionView):
 
 
 class PlanSubmitBody(StrictSerializer):
-    library = serializers.ChoiceField(choices=[("district", "district"), ("city", "city")])
+    library = serializers.ChoiceField(choices=LIBRARY_CHOICES)
     category = serializers.IntegerField(help_text="a library category's id (GET /api/v1/categories/)")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, help_text="revising: what changed")
 

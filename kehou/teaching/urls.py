@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("teach/sessions/<int:pk>/lesson", views.SessionLessonPage.as_view(), name="teach-session-lesson"),
     path("teach/lessons/", views.LessonListPage.as_view(), name="teach-lessons"),
     path("teach/lessons/<int:pk>/", views.LessonPage.as_view(), name="teach-lesson"),
+    path("teach/lessons/library/<int:pk>/", views.LibraryLessonPage.as_view(), name="teach-library-lesson"),
     path("teach/courseware/", cwv.CoursewareListPage.as_view(), name="teach-courseware"),
     path("teach/courseware/<int:pk>/", cwv.CoursewarePage.as_view(), name="teach-courseware-detail"),
     path("teach/courseware/<int:pk>/present", cwv.PresentStartPage.as_view(), name="teach-present-start"),

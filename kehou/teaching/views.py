@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from kehou.catalog.models import Category
 from kehou.core import clock
 from kehou.core.errors import KehouError
 from kehou.core.pages import local
@@ -256,6 +257,7 @@ class LessonListPage(LoginRequiredMixin, View):
                 "sharings": LessonPlan.Sharing.choices,
                 "screen": bool(request.session.get(SESSION_FLAG)),
                 "form": request.POST if request.method == "POST" else {},
+                "library": list(lessons.library_lessons()[:50]),
             },
         )
 
@@ -289,7 +291,11 @@ class LessonPage(LoginRequiredMixin, View):
 
         plan = (
             scope_for(request.user)
-            .filter(LessonPlan.objects.select_related("owner", "school", "group", "origin"))
+            .filter(
+                LessonPlan.objects.select_related(
+                    "owner", "school__district", "group", "origin", "origin_item", "submission__library_region"
+                )
+            )
             .filter(pk=pk)
             .first()
         )
@@ -317,6 +323,8 @@ class LessonPage(LoginRequiredMixin, View):
                 "groups": list(profile.teaching_groups.filter(school=plan.school)) if profile else [],
                 "sharings": LessonPlan.Sharing.choices,
                 "attached": list(scope_for(request.user).filter(plan.courseware.select_related("rendition"))),
+                "submission": plan.submission,
+                "categories": list(Category.objects.all()),
                 "choices": list(scope_for(request.user).filter(Courseware.objects.all())[:100])
                 if plan.owner_id == request.user.pk
                 else [],
@@ -328,6 +336,18 @@ class LessonPage(LoginRequiredMixin, View):
         if request.session.get(SESSION_FLAG):
             return HttpResponseRedirect("/teach/")
         try:
+            if request.POST.get("action") == "submit":
+                raw = request.POST.get("category", "")
+                lessons.plan_submit(
+                    actor=request.user,
+                    plan=plan,
+                    library=request.POST.get("library", ""),
+                    category=Category.objects.filter(pk=int(raw)).first() if raw.isdigit() else None,
+                    note=request.POST.get("note", ""),
+                    now=clock.now(),
+                )
+                messages.success(request, _("Submitted: a panel of experts reviews it as it reviews courses."))
+                return HttpResponseRedirect(request.path)
             if request.POST.get("action") == "copy":
                 copy = lessons.plan_copy(actor=request.user, plan=plan, now=clock.now())
                 messages.success(request, _("Copied: the copy is yours and private."))
@@ -338,3 +358,45 @@ class LessonPage(LoginRequiredMixin, View):
             return self.get(request, pk)
         messages.success(request, _("Saved as a new version."))
         return HttpResponseRedirect(request.path)
+
+
+class LibraryLessonPage(LoginRequiredMixin, View):
+    """A prepared lesson admitted into a district or city library: read by everyone signed in; a teacher copies it."""
+
+    dangerously_unscoped = True  # library items are read by everyone signed in (catalog.CatalogItem is PUBLIC)
+
+    def _item(self, pk: int) -> Any:
+        from django.http import Http404
+
+        item = lessons.library_lessons().filter(pk=pk).first()
+        if item is None:
+            raise Http404
+        return item
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(pk)
+        content = item.version.content or {}
+        screen = bool(request.session.get(SESSION_FLAG))
+        return render(
+            request,
+            "teaching/library_lesson.html",
+            {
+                "title": item.name,
+                "item": item,
+                "content": content,
+                "minutes": sum(int(s.get("minutes", 0)) for s in content.get("steps") or []),
+                "may_copy": getattr(request.user, "teacher_profile", None) is not None and not screen,
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(pk)
+        if request.session.get(SESSION_FLAG):
+            return HttpResponseRedirect("/teach/")
+        try:
+            copy = lessons.plan_copy_from_library(actor=request.user, item=item, now=clock.now())
+        except KehouError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.path)
+        messages.success(request, _("Copied: the copy is yours and private."))
+        return HttpResponseRedirect(f"/teach/lessons/{copy.pk}/")

@@ -197,14 +197,14 @@ class DossierOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
     background_check_result = serializers.CharField()
 
 
-class LessonStepOutSerializer(serializers.Serializer[Any]):
+class SubmittedLessonStepSerializer(serializers.Serializer[Any]):
     text = serializers.CharField()
     minutes = serializers.IntegerField()
 
 
-class LessonOutSerializer(serializers.Serializer[Any]):
+class SubmittedLessonSerializer(serializers.Serializer[Any]):
     goals = serializers.CharField()
-    steps = LessonStepOutSerializer(many=True)
+    steps = SubmittedLessonStepSerializer(many=True)
     notes = serializers.CharField()
     source_plan = serializers.IntegerField(allow_null=True, help_text="the teaching platform's prepared lesson")
     source_version = serializers.IntegerField(allow_null=True)
@@ -220,7 +220,7 @@ class VersionOutSerializer(serializers.ModelSerializer[SubmissionVersion]):
         model = SubmissionVersion
         fields = ["number", "created_at", "change_note", "name", "course", "dossier", "lesson", "proofs"]
 
-    @extend_schema_field(LessonOutSerializer(allow_null=True))
+    @extend_schema_field(SubmittedLessonSerializer(allow_null=True))
     def get_lesson(self, v: SubmissionVersion) -> dict[str, Any] | None:
         if v.submission.kind != Submission.Kind.LESSON:
             return None

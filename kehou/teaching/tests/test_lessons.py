@@ -148,3 +148,94 @@ def test_the_pages_prepare_share_and_copy(city: City, people: Any) -> None:
     copy = LessonPlan.objects.exclude(pk=plan.pk).get()
     assert copy.origin == plan and copy.owner == colleague
     assert b"data-edit-lesson" not in other.get(f"/teach/lessons/{plan.pk}/").content
+
+
+# --- the fourth level: a district or city library, reviewed like courses ------------------------------------------
+
+
+def test_a_lesson_submitted_to_the_district_library_is_reviewed_and_then_copied_by_anyone(city: City) -> None:
+    from kehou.catalog.models import Submission
+    from kehou.catalog.services import review
+    from kehou.catalog.tests.factories import draw_panel, score_all, setup_catalog
+
+    cat = setup_catalog(experts=5)
+    art = cat["categories"]["art"] if "art" in cat["categories"] else next(iter(cat["categories"].values()))
+    author = city.users["teacher"]
+    plan = api_as(author).post("/api/v1/teaching/lessons/", body(sharing="school", school=city.a1.pk), format="json")
+    plan_id = plan.json()["id"]
+    url = f"/api/v1/teaching/lessons/{plan_id}/submit"
+    # only its author submits; a colleague who reads it cannot
+    colleague = f.teacher_at(city.a1)
+    r = api_as(colleague).post(url, {"library": "district", "category": art.pk}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_lesson_owner"
+    r = api_as(author).post(url, {"library": "district", "category": 0}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "lesson_invalid"
+    assert not Submission.objects.exists()
+    r = api_as(author).post(url, {"library": "district", "category": art.pk}, format="json")
+    assert r.status_code == 200, r.content
+    sub = r.json()["submission"]
+    assert sub["status"] == "submitted" and sub["library"] == city.district_a.code
+    submission = Submission.objects.get(pk=sub["id"])
+    assert submission.kind == "lesson" and submission.submitter_school_id == city.a1.pk
+    # the district bureau reviews it like a course, through the catalog's own API
+    detail = api_as(city.users["district_admin"]).get(f"/api/v1/submissions/{submission.pk}/")
+    assert detail.status_code == 200
+    assert detail.json()["versions"][-1]["lesson"]["steps"] == STEPS
+    # a returned lesson is submitted again from the teaching platform: a new version of the same submission
+    panel = draw_panel(submission, city.users["district_admin"], size=3)
+    r = api_as(author).post(url, {"library": "district", "category": art.pk}, format="json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "lesson_in_review"
+    score_all(panel)
+    review.panel_decide(actor=city.users["district_admin"], panel=panel, now=submission.created_at)
+    submission.refresh_from_db()
+    assert submission.status == "admitted"
+    # admitted: every teacher of the city reads and copies it (a teacher of another district too)
+    stranger = f.teacher_at(city.b1)
+    listed = api_as(stranger).get("/api/v1/teaching/library-lessons/").json()["results"]
+    assert [x["title"] for x in listed] == ["口风琴入门第一课"] and listed[0]["steps"] == STEPS
+    r = api_as(stranger).post(f"/api/v1/teaching/library-lessons/{listed[0]['id']}/copy")
+    assert r.status_code == 201, r.content
+    copy = r.json()
+    assert copy["origin"] == plan_id and copy["origin_version"] == 1 and copy["origin_item"] == listed[0]["id"]
+    assert copy["sharing"] == "private" and copy["school"] == city.b1.pk
+    # a parent reads the library but copies nothing
+    r = api_as(city.users["parent"]).post(f"/api/v1/teaching/library-lessons/{listed[0]['id']}/copy")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_teacher"
+
+
+def test_a_lesson_cannot_be_revised_through_the_catalog(city: City) -> None:
+    from kehou.catalog.tests.factories import setup_catalog
+
+    cat = setup_catalog(experts=3)
+    category = next(iter(cat["categories"].values()))
+    author = city.users["teacher"]
+    plan_id = api_as(author).post("/api/v1/teaching/lessons/", body(school=city.a1.pk), format="json").json()["id"]
+    r = api_as(author).post(
+        f"/api/v1/teaching/lessons/{plan_id}/submit", {"library": "city", "category": category.pk}, format="json"
+    )
+    sub = r.json()["submission"]["id"]
+    r = api_as(author).post(f"/api/v1/submissions/{sub}/revise", {"note": "x"}, format="json")
+    assert r.status_code in (400, 404) and LessonPlan.objects.get(pk=plan_id).submission.version_count == 1
+    # the submission page's revise link leads back to the lesson
+    r = page_as(author).get(f"/submissions/{sub}/revise/")
+    assert r.status_code in (302, 404)
+
+
+def test_submitting_again_before_review_adds_a_version_with_the_lesson_as_it_is_now(city: City) -> None:
+    from kehou.catalog.models import Submission
+    from kehou.catalog.tests.factories import setup_catalog
+
+    category = next(iter(setup_catalog(experts=3)["categories"].values()))
+    author = city.users["teacher"]
+    client = api_as(author)
+    plan_id = client.post("/api/v1/teaching/lessons/", body(school=city.a1.pk), format="json").json()["id"]
+    url = f"/api/v1/teaching/lessons/{plan_id}/submit"
+    first = client.post(url, {"library": "district", "category": category.pk}, format="json").json()["submission"]
+    client.put(f"/api/v1/teaching/lessons/{plan_id}/", body(title="第一课（修订）"), format="json")
+    r = client.post(url, {"library": "district", "category": category.pk, "note": "改了标题"}, format="json")
+    assert r.status_code == 200, r.content
+    again = r.json()["submission"]
+    assert again["id"] == first["id"] and again["version"] == 2
+    sub = Submission.objects.get(pk=first["id"])
+    assert sub.title == "第一课（修订）" and sub.versions.get(number=2).content["source_version"] == 2
+    assert Submission.objects.count() == 1

@@ -67,6 +67,7 @@ SUMMARY = {
         ("sessions_linked", "held sessions linked to their lessons"),
         ("lessons", "prepared lessons (private, group, school, a copy)"),
         ("courseware", "courseware in every format (the worker converts the deck, PDF, Word file and image)"),
+        ("library_lessons", "lesson admitted into a district library (another in review at the city's)"),
     ),
     loader.PAYMENTS: (
         ("orders", "orders"),

@@ -129,7 +129,8 @@ def _lessons(*, now: datetime) -> dict[str, int]:
         .order_by("pk")
         .first()
     )
-    item = taught.entry.item if taught is not None and taught.entry.item.kind == "course" else None
+    entry = taught.entry if taught is not None else None
+    item = entry.item if entry is not None and entry.item.kind == "course" else None
     ware = _courseware(teacher=teacher, school=school, group=group, now=at - timedelta(days=1))
     made: list[Any] = []
     for title, sharing in (
@@ -156,7 +157,52 @@ def _lessons(*, now: datetime) -> dict[str, int]:
     if colleagues:
         lessons.plan_copy(actor=colleagues[0].user, plan=made[0], now=at + timedelta(days=1))
         n += 1
-    return {"teaching_groups": 1, "lessons": n, "courseware": len(ware)}
+    library = _library(teacher, made, school, at=at + timedelta(days=1, hours=2))
+    return {"teaching_groups": 1, "lessons": n, "courseware": len(ware), **library}
+
+
+def _library(teacher: Any, made: list[Any], school: Any, *, at: datetime) -> dict[str, int]:
+    """The fourth level: the school-shared lesson was submitted to the district's library, reviewed by a panel and
+    admitted; the group's lesson was submitted to the city library and waits for its panel's scores."""
+    from kehou.catalog.models import Category, QualityItem
+    from kehou.catalog.services import review
+    from kehou.people.models import User
+    from kehou.teaching.services import lessons
+
+    art = Category.objects.filter(name="艺术").first() or Category.objects.order_by("order").first()
+    district_admin = User.objects.filter(username=f"district-{school.district.code}").first()
+    city_admin = User.objects.filter(username="city").first()
+    if art is None or district_admin is None or city_admin is None:
+        return {"library_lessons": 0}
+    submission = lessons.plan_submit(actor=teacher, plan=made[0], library="district", category=art, now=at).submission
+    assert submission is not None
+    panel = review.panel_draw(
+        actor=district_admin, submission=submission, now=at + timedelta(hours=1), size=3, seed="kehou-demo-lesson-1"
+    )
+    items = list(QualityItem.objects.order_by("number"))
+    for k, member in enumerate(panel.members.filter(status="active").select_related("expert__user")):
+        review.score_submit(
+            actor=member.expert.user,
+            member=member,
+            item_scores={str(q.number): max(1, q.max_score - (k + q.number) % 2) for q in items},
+            vetoed_items=[],
+            comment="目标清晰，环节紧凑，适合推广。",
+            now=at + timedelta(hours=3 + k),
+        )
+    review.panel_decide(actor=district_admin, panel=panel, now=at + timedelta(hours=8))
+    waiting = lessons.plan_submit(
+        actor=teacher, plan=made[1], library="city", category=art, now=at + timedelta(hours=9)
+    )
+    assert waiting.submission is not None
+    review.panel_draw(
+        actor=city_admin,
+        submission=waiting.submission,
+        now=at + timedelta(hours=10),
+        size=3,
+        seed="kehou-demo-lesson-2",
+    )
+    submission.refresh_from_db()
+    return {"library_lessons": 1 if submission.status == "admitted" else 0}
 
 
 def _courseware(*, teacher: Any, school: Any, group: Any, now: datetime) -> list[Any]:
