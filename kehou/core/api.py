@@ -142,8 +142,8 @@ def parse_id(text: str) -> int | None:
     """A non-negative integer from user text: ASCII digits only ("²" and "１" are digits to str.isdigit but not
     ids), within 64 bits (SQLite overflows beyond); None otherwise."""
     value = text.strip()
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
-        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > MAX_ID:
+        return None  # (more than 19 digits is past 64 bits, and past 4,300 int() itself refuses)
     return int(value)
 
 
@@ -152,7 +152,7 @@ def query_int(request: Request, name: str) -> int | None:
     value = request.query_params.get(name, "").strip()
     if not (value.isascii() and value.isdigit()):
         return None
-    number = int(value)
+    number = int(value) if len(value) <= 19 else MAX_ID + 1
     if number > MAX_ID:
         raise ValidationError({name: [ErrorDetail(_("The number is too large."), code="max_value")]})
     return number

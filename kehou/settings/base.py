@@ -235,11 +235,15 @@ KEHOU_TEACHING: dict[str, int | str] = {
     "SCAN_RATE": os.environ.get("KEHOU_QR_SCAN_RATE", "30/minute"),
     "SCREEN_SESSION_HOURS": 4,
     # Courseware: documents, decks and images up to DOC_MAX_BYTES, sound and video up to MEDIA_MAX_BYTES; an Office
-    # file unpacks to at most UNPACKED_MAX_BYTES (a zip bomb is refused); a conversion has CONVERT_SECONDS, makes at
-    # most MAX_PAGES pages, each PAGE_WIDTH pixels wide. SOFFICE: LibreOffice's program (found on PATH when empty).
+    # file unpacks to at most UNPACKED_MAX_BYTES, no XML part over PART_MAX_BYTES (a zip bomb is refused); a
+    # conversion has CONVERT_SECONDS and CONVERT_MEMORY_MB, makes at most MAX_PAGES pages, each PAGE_WIDTH pixels
+    # wide, PAGES_MAX_BYTES in all. SOFFICE: LibreOffice's program (found on PATH when empty).
     "DOC_MAX_BYTES": int(os.environ.get("KEHOU_COURSEWARE_DOC_MAX_BYTES", str(50 * 1024 * 1024))),
     "MEDIA_MAX_BYTES": int(os.environ.get("KEHOU_COURSEWARE_MEDIA_MAX_BYTES", str(200 * 1024 * 1024))),
-    "UNPACKED_MAX_BYTES": 300 * 1024 * 1024,
+    "UNPACKED_MAX_BYTES": 100 * 1024 * 1024,
+    "PART_MAX_BYTES": 20 * 1024 * 1024,  # one XML part of an Office file (the text of a deck or a document)
+    "PAGES_MAX_BYTES": 300 * 1024 * 1024,  # all of a conversion's pages (or 20 times the file, if more)
+    "CONVERT_MEMORY_MB": 2048,
     "CONVERT_SECONDS": int(os.environ.get("KEHOU_CONVERT_SECONDS", "120")),
     "MAX_PAGES": 300,
     "PAGE_WIDTH": 1600,

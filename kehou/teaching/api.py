@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseNotModified
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -699,19 +699,26 @@ class CoursewarePageView(ScopedObjectView):
 
     @extend_schema(
         summary="A page of converted courseware (PNG)",
-        responses={(200, "image/png"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+        responses={(200, "image/png"): OpenApiTypes.BINARY, 304: None, 404: NOT_FOUND},
     )
-    def get(self, request: Request, pk: int, n: int) -> FileResponse:
+    def get(self, request: Request, pk: int, n: int) -> Any:
         item = self.get_object()
         if not 1 <= n <= item.rendition.pages:
             raise NotFound(_("Not found."))
-        try:
-            handle = default_storage.open(item.rendition.page_name(n), "rb")
-        except OSError as exc:
-            raise NotFound(_("Not found.")) from exc
-        # A page never changes (it is named by its content's hash): the screen keeps it for the lesson.
-        response = _file_headers(FileResponse(handle, content_type="image/png"), cache="private, max-age=86400")
-        response.kehou_shared_cache = True  # type: ignore[attr-defined]
+        # A page never changes (it is named by its content's hash), so the browser revalidates it cheaply; it is
+        # never kept unchecked (a classroom's browser is shared, and sharing can be withdrawn).
+        etag = f'"{item.rendition.sha256[:32]}-{n}"'
+        if request.headers.get("If-None-Match") == etag:
+            response: Any = HttpResponseNotModified()
+        else:
+            try:
+                handle = default_storage.open(item.rendition.page_name(n), "rb")
+            except OSError as exc:
+                raise NotFound(_("Not found.")) from exc
+            response = _file_headers(FileResponse(handle, content_type="image/png"), cache="private, no-cache")
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        response.kehou_shared_cache = True
         return response
 
 
@@ -726,15 +733,17 @@ class CoursewareFileView(ScopedObjectView):
 
     @extend_schema(
         summary="The courseware's stored file (sound and video inline, documents as an attachment)",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 403: ERRORS, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         item = self.get_object()
+        media = item.kind in (Courseware.Kind.AUDIO, Courseware.Kind.VIDEO)
+        if not media:
+            refuse_screen(request)  # a classroom screen shows pages; it does not take the files away
         try:
             handle = item.file.open("rb")
         except OSError as exc:
             raise NotFound(_("Not found.")) from exc
-        media = item.kind in (Courseware.Kind.AUDIO, Courseware.Kind.VIDEO)
         response = FileResponse(
             handle, as_attachment=not media, filename=item.original_name, content_type=item.content_type
         )

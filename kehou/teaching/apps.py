@@ -14,3 +14,7 @@ class TeachingConfig(AppConfig):
 
         # The presentation's screen and the teacher's phone follow ``presentation:<id>`` (the remote's page turns).
         register_topic("presentation", may_follow)
+
+        from kehou.core import schedule
+
+        schedule.register("teaching.sweep_conversions", every=300, task="kehou.teaching.tasks.sweep_conversions")

@@ -9,7 +9,9 @@
 Each child runs in its own process group and is killed with it when the time (``CONVERT_SECONDS`` in all) runs out.
 Whatever the file does, the caller gets a :class:`Converted` or a :class:`ConversionFailed` with a stable code:
 ``conversion_timeout``, ``converter_missing``, ``conversion_failed``, ``too_many_pages``, ``pdf_unreadable``,
-``image_unreadable``, ``no_pages``, ``too_large``.
+``image_unreadable``, ``no_pages``, ``too_large`` (the pages would take more than ``PAGES_MAX_BYTES``, or 20 times
+the file, whichever is more). Every child has its address space capped (``CONVERT_MEMORY_MB``) and is the first the
+kernel's out-of-memory killer takes.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +57,18 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def _confiner(limit: int) -> Callable[[], None]:
+    def confine() -> None:
+        """In the child, before it runs: a cap on its address space (a document that unpacks into gigabytes fails
+        in the child, not in the machine), and first in line for the out-of-memory killer (never the worker)."""
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("1000")
+
+    return confine
+
+
 def _run(command: list[str], *, deadline: float, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -65,7 +81,9 @@ def _run(command: list[str], *, deadline: float, cwd: Path, env: dict[str, str])
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",
         start_new_session=True,
+        preexec_fn=_confiner(int(rules().get("CONVERT_MEMORY_MB", 2048)) * 1024 * 1024),
     )
     try:
         out, err = child.communicate(timeout=left)
@@ -123,6 +141,7 @@ def _rasterize(kind: str, source: Path, out: Path, *, deadline: float) -> list[P
         str(out),
         str(int(r["MAX_PAGES"])),
         str(int(r["PAGE_WIDTH"])),
+        str(max(int(r["PAGES_MAX_BYTES"]), 20 * source.stat().st_size)),
     ]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     done = _run(command, deadline=deadline, cwd=out, env=env)

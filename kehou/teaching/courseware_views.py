@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from kehou.core import clock
+from kehou.core.api import parse_id
 from kehou.core.errors import KehouError
 from kehou.core.scope import scope_for
 from kehou.enrolment import selectors as enrolment_selectors
@@ -95,10 +96,10 @@ class CoursewareListPage(LoginRequiredMixin, View):
             item = cw.courseware_upload(
                 actor=request.user,
                 uploaded_file=uploaded,
-                school=School.objects.filter(pk=int(raw_school)).first() if raw_school.isdigit() else None,
+                school=School.objects.filter(pk=parse_id(raw_school) or 0).first(),
                 title=request.POST.get("title", ""),
                 sharing=request.POST.get("sharing", LessonPlan.Sharing.PRIVATE),
-                group=TeachingGroup.objects.filter(pk=int(raw_group)).first() if raw_group.isdigit() else None,
+                group=TeachingGroup.objects.filter(pk=parse_id(raw_group) or 0).first(),
                 now=clock.now(),
             )
         except KehouError as exc:

@@ -15,8 +15,8 @@ hyperlinks to the outside, remote templates), so that the converter never fetche
 
 from __future__ import annotations
 
-import io
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from typing import IO
@@ -124,9 +124,17 @@ def _safe_name(name: str) -> bool:
     return not (name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name) or ":" in name or "\x00" in name)
 
 
-def office_clean(source: IO[bytes], *, unpacked_max: int) -> tuple[bytes, FileType, int]:
-    """An Office package checked and written again without its external relationships: (its bytes, its type, the
-    number of external references removed). Refuses what is not a sound .pptx or .docx."""
+MACRO_RELATIONSHIPS = ("vbaproject", "activexcontrolbinary", "vbadata", "wordvbadata")
+MACRO_CONTENT = (b"macroenabled", b"vbaproject", b"activex", b"vbadata")
+RELS_MAX_BYTES = 2 * 1024 * 1024
+
+
+def office_clean(
+    source: IO[bytes], *, unpacked_max: int, part_max: int = 20 * 1024 * 1024
+) -> tuple[IO[bytes], FileType, int, int]:
+    """An Office package checked and written again without its external relationships: (the package, in a
+    temporary file, its type, its size, the number of external references removed). Refuses what is not a sound
+    .pptx or .docx. Parts are copied in chunks, never whole in memory."""
     try:
         package = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -150,29 +158,44 @@ def office_clean(source: IO[bytes], *, unpacked_max: int) -> tuple[bytes, FileTy
                 raise unsafe(_("The file is encrypted: save it without a password."))
             if not _safe_name(member.filename):
                 raise unsafe(_("The file names a path outside itself."))
-            if member.filename.lower().endswith(("vbaproject.bin", "vbadata.xml")):
+            lower = member.filename.lower()
+            if lower.endswith(("vbaproject.bin", "vbadata.xml")) or "/activex/" in lower:
                 raise unsafe(_("The file carries macros: save it as a plain .pptx or .docx."))
             total += member.file_size
             if total > unpacked_max:
                 raise unsafe(_("The file unpacks to more than its limit (a compressed bomb?)."), max_bytes=unpacked_max)
             if member.compress_size and member.file_size / member.compress_size > MAX_RATIO:
                 raise unsafe(_("A part of the file is compressed beyond reason (a compressed bomb?)."))
-        out = io.BytesIO()
+            if lower.endswith(".xml") and member.file_size > part_max:
+                raise unsafe(_("A part of the file is too large for a document."), max_bytes=part_max)
+        types = _read_bounded(package, package.getinfo("[Content_Types].xml"), RELS_MAX_BYTES).lower()
+        if any(marker in types for marker in MACRO_CONTENT):
+            raise unsafe(_("The file carries macros: save it as a plain .pptx or .docx."))
+        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned to the caller
         removed = 0
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as clean:
-            for member in members:
-                if member.is_dir():
-                    continue
-                data = _read_bounded(package, member)
-                if member.filename.endswith(".rels"):
-                    data, n = strip_external(data)
-                    removed += n
-                clean.writestr(member.filename, data)
-    return out.getvalue(), file_type, removed
+        try:
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as clean:
+                for member in members:
+                    if member.is_dir():
+                        continue
+                    if member.filename.endswith(".rels"):
+                        data, n = strip_external(_read_bounded(package, member, RELS_MAX_BYTES))
+                        removed += n
+                        clean.writestr(member.filename, data)
+                    else:
+                        _copy_bounded(package, member, clean)
+            size = out.tell()
+            out.seek(0)
+        except BaseException:
+            out.close()
+            raise
+    return out, file_type, size, removed
 
 
-def _read_bounded(package: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
-    """A part's bytes, never more than its directory says (a lying directory is a bomb too)."""
+def _read_bounded(package: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:
+    """A small part's bytes, never more than its directory says nor than ``limit``."""
+    if member.file_size > limit:
+        raise unsafe(_("A part of the file is too large for what it is."))
     try:
         with package.open(member) as part:
             data = part.read(member.file_size + 1)
@@ -181,6 +204,20 @@ def _read_bounded(package: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     if len(data) > member.file_size:
         raise unsafe(_("A part of the file is larger than the package says."))
     return data
+
+
+def _copy_bounded(package: zipfile.ZipFile, member: zipfile.ZipInfo, clean: zipfile.ZipFile) -> None:
+    """A part copied in chunks, never more than its directory says (a lying directory is a bomb too)."""
+    seen = 0
+    try:
+        with package.open(member) as part, clean.open(member.filename, "w", force_zip64=True) as copy:
+            for chunk in iter(lambda: part.read(1024 * 1024), b""):
+                seen += len(chunk)
+                if seen > member.file_size:
+                    raise unsafe(_("A part of the file is larger than the package says."))
+                copy.write(chunk)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise unsafe(_("A part of the file cannot be read.")) from exc
 
 
 def strip_external(rels: bytes) -> tuple[bytes, int]:
@@ -193,6 +230,8 @@ def strip_external(rels: bytes) -> tuple[bytes, int]:
         raise unsafe(_("A part of the file is not well-formed.")) from exc
     removed = 0
     for rel in list(root):
+        if (rel.get("Type") or "").lower().rsplit("/", 1)[-1] in MACRO_RELATIONSHIPS:
+            raise unsafe(_("The file carries macros: save it as a plain .pptx or .docx."))
         if (rel.get("TargetMode") or "").lower() == "external":
             root.remove(rel)
             removed += 1

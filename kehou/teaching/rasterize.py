@@ -1,7 +1,7 @@
 """Draw a PDF's pages, or an image, as PNG pages: run as its own process by the conversion
-(``python -m kehou.teaching.rasterize <pdf|image> <source> <out dir> <max pages> <width>``), under memory and CPU
-limits, so that a hostile file can crash or hang only this process. Prints one JSON line: ``{"pages": n}`` or
-``{"error": code}``. Imports nothing of Django."""
+(``python -m kehou.teaching.rasterize <pdf|image> <source> <out dir> <max pages> <width> [<max bytes>]``), under
+memory and CPU limits, so that a hostile file can crash or hang only this process. Prints one JSON line:
+``{"pages": n}`` or ``{"error": code}``. Imports nothing of Django."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _limits() -> None:
             resource.setrlimit(limit, (value, value))
 
 
-def pdf_pages(source: Path, out: Path, max_pages: int, width: int) -> int:
+def pdf_pages(source: Path, out: Path, max_pages: int, width: int, max_bytes: int) -> int:
     import pypdfium2 as pdfium
 
     try:
@@ -35,6 +35,7 @@ def pdf_pages(source: Path, out: Path, max_pages: int, width: int) -> int:
         raise ValueError("no_pages")
     if count > max_pages:
         raise ValueError("too_many_pages")
+    written = 0
     for index in range(count):
         page = document[index]
         page_width, page_height = page.get_size()
@@ -44,8 +45,12 @@ def pdf_pages(source: Path, out: Path, max_pages: int, width: int) -> int:
         if width * page_height * scale > MAX_PIXELS:
             scale = (MAX_PIXELS / (page_width * page_height)) ** 0.5
         image = page.render(scale=scale).to_pil()
-        image.save(out / f"{index + 1:04d}.png", format="PNG")
+        target = out / f"{index + 1:04d}.png"
+        image.save(target, format="PNG")
         page.close()
+        written += target.stat().st_size
+        if written > max_bytes:  # a small file whose pages would fill the disk
+            raise ValueError("too_large")
     document.close()
     return count
 
@@ -69,9 +74,11 @@ def image_page(source: Path, out: Path, width: int) -> int:
 
 def main(argv: list[str]) -> int:
     kind, source, out, max_pages, width = argv[1], Path(argv[2]), Path(argv[3]), int(argv[4]), int(argv[5])
+    max_bytes = int(argv[6]) if len(argv) > 6 else 300 * 1024 * 1024
     _limits()
     try:
-        pages = pdf_pages(source, out, max_pages, width) if kind == "pdf" else image_page(source, out, width)
+        drawn = pdf_pages(source, out, max_pages, width, max_bytes) if kind == "pdf" else None
+        pages = drawn if drawn is not None else image_page(source, out, width)
     except ValueError as exc:
         print(json.dumps({"error": str(exc)}))
         return 2

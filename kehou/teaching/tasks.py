@@ -12,3 +12,11 @@ def convert_rendition(rendition_id: int) -> str:
     from .services.courseware import rendition_convert
 
     return rendition_convert(rendition_id=rendition_id, now=clock.now())
+
+
+@job()
+def sweep_conversions() -> dict[str, int]:
+    """Conversions left behind by a worker that died, queued again."""
+    from .services.courseware import renditions_sweep
+
+    return {"conversions_requeued": renditions_sweep(now=clock.now())}

@@ -16,6 +16,7 @@ from django.views import View
 
 from kehou.catalog.models import Category
 from kehou.core import clock
+from kehou.core.api import parse_id
 from kehou.core.errors import KehouError
 from kehou.core.pages import local
 from kehou.core.scope import scope_for
@@ -198,6 +199,9 @@ class SessionLessonPage(LoginRequiredMixin, View):
 
         from kehou.enrolment.models import ClassSession
 
+        if request.session.get(SESSION_FLAG):  # a screen reads, never writes
+            return HttpResponseRedirect("/teach/")
+
         session = (
             scope_for(request.user)
             .filter(ClassSession.objects.select_related("course_class__entry"))
@@ -228,8 +232,8 @@ def _plan_form(request: HttpRequest) -> dict[str, Any]:
         "steps": lessons.parse_steps(request.POST.get("steps", "")),
         "notes": request.POST.get("notes", ""),
         "sharing": request.POST.get("sharing", "private"),
-        "group": TeachingGroup.objects.filter(pk=int(raw_group)).first() if raw_group.isdigit() else None,
-        "courseware": [int(x) for x in request.POST.getlist("courseware") if x.isdigit()],
+        "group": TeachingGroup.objects.filter(pk=parse_id(raw_group) or 0).first(),
+        "courseware": [n for x in request.POST.getlist("courseware") if (n := parse_id(x)) is not None],
     }
 
 
@@ -270,7 +274,7 @@ class LessonListPage(LoginRequiredMixin, View):
         try:
             plan = lessons.plan_save(
                 actor=request.user,
-                school=School.objects.filter(pk=int(raw)).first() if raw.isdigit() else None,
+                school=School.objects.filter(pk=parse_id(raw) or 0).first(),
                 now=clock.now(),
                 **_plan_form(request),
             )
@@ -342,7 +346,7 @@ class LessonPage(LoginRequiredMixin, View):
                     actor=request.user,
                     plan=plan,
                     library=request.POST.get("library", ""),
-                    category=Category.objects.filter(pk=int(raw)).first() if raw.isdigit() else None,
+                    category=Category.objects.filter(pk=parse_id(raw) or 0).first(),
                     note=request.POST.get("note", ""),
                     now=clock.now(),
                 )

@@ -5,9 +5,11 @@ a classroom screen page by page, and their phone turns the pages through the liv
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import tempfile
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
@@ -70,6 +71,11 @@ def _read(uploaded_file: Any, limit: int) -> tuple[Any, bytes]:
     return spool, head
 
 
+def _clean_title(text: str) -> str:
+    """A title as plain text: no control or format characters (NUL, bidi overrides), spaces collapsed."""
+    return " ".join("".join(ch for ch in (text or "") if unicodedata.category(ch)[0] != "C").split())
+
+
 def upload_limit() -> int:
     r = rules()
     return max(int(r["DOC_MAX_BYTES"]), int(r["MEDIA_MAX_BYTES"]))
@@ -90,9 +96,9 @@ def courseware_upload(
     teacher = _teacher(actor)
     if school is None or not teacher.schools.filter(pk=school.pk).exists():
         raise _invalid(_("Choose one of the schools you teach at."), school=0)
-    title = " ".join((title or "").split())
+    title = _clean_title(title)
     if not title:
-        title = " ".join(Path(str(getattr(uploaded_file, "name", "") or "")).stem.split())[:80]
+        title = _clean_title(Path(str(getattr(uploaded_file, "name", "") or "").replace("\\", "/")).stem)[:80]
     if not 1 <= len(title) <= 80:
         raise _invalid(_("Give the courseware a title (1–80 characters)."), title=0)
     if sharing not in LessonPlan.Sharing.values:
@@ -104,15 +110,18 @@ def courseware_upload(
         group = None
     r = rules()
     spool, head = _read(uploaded_file, upload_limit())
-    with spool:
+    with contextlib.ExitStack() as stack:
+        stack.callback(spool.close)
         file_type = files.sniff(head)
         if file_type is None:
             raise files.not_accepted()
         links_removed = 0
         if file_type is files.ZIP:
-            data, file_type, links_removed = files.office_clean(spool, unpacked_max=int(r["UNPACKED_MAX_BYTES"]))
-            content: Any = ContentFile(data)
-            size = len(data)
+            cleaned, file_type, size, links_removed = files.office_clean(
+                spool, unpacked_max=int(r["UNPACKED_MAX_BYTES"]), part_max=int(r["PART_MAX_BYTES"])
+            )
+            stack.callback(cleaned.close)
+            content: Any = File(cleaned)
         else:
             spool.seek(0, 2)
             size = spool.tell()
@@ -182,10 +191,17 @@ def _rendition_for(sha256: str, source_kind: str, stored: str, now: datetime) ->
     """The conversion of this content: the one made before (any state), or a new one, queued."""
     existing = Rendition.objects.filter(sha256=sha256).first()
     if existing is not None:
-        # A conversion that failed for the machine's sake (it timed out, LibreOffice was missing) is tried again.
-        again = Rendition.objects.filter(
-            pk=existing.pk, status=Rendition.Status.FAILED, error_code__in=RETRYABLE
-        ).update(status=Rendition.Status.QUEUED, error_code="", error="", started_at=None, finished_at=None)
+        # A conversion that failed for the machine's sake (it timed out, LibreOffice was missing), or whose worker
+        # died while converting, is tried again.
+        stale = now - timedelta(seconds=2 * int(rules()["CONVERT_SECONDS"]))
+        again = (
+            Rendition.objects.filter(pk=existing.pk)
+            .filter(
+                Q(status=Rendition.Status.FAILED, error_code__in=RETRYABLE)
+                | Q(status=Rendition.Status.CONVERTING, started_at__lt=stale)
+            )
+            .update(status=Rendition.Status.QUEUED, error_code="", error="", started_at=None, finished_at=None)
+        )
         existing.refresh_from_db()
         return existing, bool(again)
     with transaction.atomic():
@@ -234,8 +250,31 @@ def rendition_convert(*, rendition_id: int, now: datetime) -> str:
             default_storage.delete(name)
         Rendition.objects.filter(pk=rendition.pk).update(status=Rendition.Status.QUEUED, started_at=None)
         raise
+    except Exception as exc:  # anything else is this file's failure, kept with a code, never left "converting"
+        for name in saved:
+            default_storage.delete(name)
+        log.exception("conversion %s failed unexpectedly", rendition.pk)
+        _finish(rendition, now, error_code="conversion_failed", error=type(exc).__name__)
+        return "conversion_failed"
     _finish(rendition, now, pages=len(saved), seconds=result.seconds)
     return "ready"
+
+
+def renditions_sweep(*, now: datetime) -> int:
+    """Conversions whose worker died while converting (left "converting" for twice the time limit) queued again
+    and enqueued (the schedule runs this every few minutes)."""
+    stale = now - timedelta(seconds=2 * int(rules()["CONVERT_SECONDS"]))
+    n = 0
+    for pk in list(
+        Rendition.objects.filter(status=Rendition.Status.CONVERTING, started_at__lt=stale).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            if Rendition.objects.filter(pk=pk, status=Rendition.Status.CONVERTING, started_at__lt=stale).update(
+                status=Rendition.Status.QUEUED, started_at=None
+            ):
+                jobs.enqueue(CONVERT_TASK, rendition_id=pk)
+                n += 1
+    return n
 
 
 def _finish(
@@ -333,7 +372,9 @@ def presentation_go(
             raise _invalid(_("Choose courseware you may see."), courseware=courseware.pk)
         _ready(courseware)
     with transaction.atomic():
-        locked = Presentation.objects.select_for_update().select_related("courseware__rendition").get(pk=show.pk)
+        locked = (
+            Presentation.objects.select_for_update(of=("self",)).select_related("courseware__rendition").get(pk=show.pk)
+        )
         if locked.ended_at is not None:
             raise Conflict(_("This presentation has ended."), code=ErrorCode.PRESENTATION_ENDED)
         if courseware is not None and courseware.pk != locked.courseware_id:

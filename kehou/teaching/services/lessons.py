@@ -60,7 +60,7 @@ def parse_steps(text: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         what, sep, minutes = line.rpartition("|")
-        if not sep or not minutes.strip().isdigit():
+        if not sep or not (minutes.strip().isascii() and minutes.strip().isdigit() and len(minutes.strip()) <= 4):
             raise _invalid(_("Line %(n)s: write a step as “what happens | minutes”.") % {"n": n}, line=n)
         raw.append({"text": what.strip(), "minutes": int(minutes.strip())})
     return check_steps(raw)
@@ -257,7 +257,7 @@ def plan_submit(
         source_version=plan.version,
     )
     with transaction.atomic():
-        locked = LessonPlan.objects.select_for_update().select_related("submission").get(pk=plan.pk)
+        locked = LessonPlan.objects.select_for_update(of=("self",)).select_related("submission").get(pk=plan.pk)
         current = locked.submission
         if current is not None and current.status in OPEN:
             if current.status == Submission.Status.IN_REVIEW:

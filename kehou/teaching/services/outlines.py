@@ -91,7 +91,7 @@ def parse_text(text: str) -> tuple[Unit, ...]:
         if not raw:
             raise _invalid(_("Line %(n)s: start with a unit (a line beginning with #).") % {"n": n}, line=n)
         name, sep, minutes = line.rpartition("|")
-        if not sep or not minutes.strip().isdigit():
+        if not sep or not (minutes.strip().isascii() and minutes.strip().isdigit() and len(minutes.strip()) <= 4):
             raise _invalid(_("Line %(n)s: write a lesson as “name | minutes”.") % {"n": n}, line=n)
         raw[-1]["lessons"].append({"name": name.strip(), "minutes": int(minutes.strip())})
     return check_units(raw)

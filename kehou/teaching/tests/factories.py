@@ -58,4 +58,8 @@ def walker_rows(city: Any) -> None:
             sharing="school",
             created_at=now,
         )
+        # the walker fills every whole-number part of a route with the row's id: pages/<n> asks for page <id>
+        Rendition.objects.filter(pk=rendition.pk).update(pages=max(1, ware.pk))
+        if ware.pk != 1:
+            default_storage.save(rendition.page_name(ware.pk), ContentFile(image))
         Presentation.objects.create(owner=teacher.user, courseware=ware, started_at=now, updated_at=now)

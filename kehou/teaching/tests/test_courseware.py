@@ -329,3 +329,138 @@ def test_only_its_teacher_drives_a_presentation(city: City, deck: int) -> None:
 def test_a_colleague_cannot_present_private_courseware(city: City, deck: int) -> None:
     r = api_as(f.teacher_at(city.a1)).post("/api/v1/teaching/presentations/", {"courseware": deck}, format="json")
     assert r.status_code == 404
+
+
+# --- what an outside review found (each failed before its fix) ----------------------------------------------------
+
+
+def _docx_with_document(xml: bytes) -> bytes:
+    base = zipfile.ZipFile(io.BytesIO(samples.document()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in base.namelist():
+            z.writestr(name, xml if name == "word/document.xml" else base.read(name))
+    return out.getvalue()
+
+
+def test_a_document_part_too_large_for_a_document_is_refused(city: City, settings: Any, media: Path) -> None:
+    settings.KEHOU_TEACHING = {**settings.KEHOU_TEACHING, "PART_MAX_BYTES": 200_000}
+    paragraphs = b"".join(b"<w:p><w:r><w:t>%d</w:t></w:r></w:p>" % (i * 7919 % 100_003) for i in range(20_000))
+    r = upload(
+        city.users["teacher"],
+        city.a1,
+        _docx_with_document(b"<w:document><w:body>" + paragraphs + b"</w:body></w:document>"),
+        "大文档.docx",
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "courseware_unsafe"
+    assert nothing_stored(media)
+
+
+@pytest.mark.parametrize("where", ["relationship", "content-type"])
+def test_macros_under_another_name_are_refused(city: City, where: str) -> None:
+    vba = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+    parts = {
+        "[Content_Types].xml": b'<Types><Override PartName="/word/document.xml" ContentType="application/'
+        b'vnd.ms-word.document.macroEnabled.main+xml"/></Types>'
+        if where == "content-type"
+        else b"<Types/>",
+        "word/document.xml": b"<w:document/>",
+        "word/_rels/document.xml.rels": (
+            f'<Relationships xmlns="{files.RELS_NS}"><Relationship Id="rId9" Type="{vba}" Target="p.bin"/>'
+            "</Relationships>"
+        ).encode()
+        if where == "relationship"
+        else f'<Relationships xmlns="{files.RELS_NS}"/>'.encode(),
+        "word/p.bin": b"\x00" * 64,
+    }
+    r = upload(city.users["teacher"], city.a1, _package(parts), "宏.docx")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "courseware_unsafe"
+
+
+def test_the_converters_memory_is_capped(city: City, settings: Any) -> None:
+    if not HAS_SOFFICE:
+        pytest.skip("LibreOffice is not installed")
+    settings.KEHOU_TEACHING = {**settings.KEHOU_TEACHING, "CONVERT_MEMORY_MB": 64}
+    upload(city.users["teacher"], city.a1, samples.deck(2), "课件.pptx")
+    assert convert_all() in (["conversion_failed"], ["conversion_timeout"])
+
+
+def test_pages_that_would_fill_the_disk_fail_as_too_large(city: City, settings: Any) -> None:
+    settings.KEHOU_TEACHING = {**settings.KEHOU_TEACHING, "PAGES_MAX_BYTES": 1}
+    upload(city.users["teacher"], city.a1, samples.pdf(3), "学习单.pdf")
+    assert convert_all() == ["too_large"]
+
+
+def test_an_unexpected_error_fails_the_conversion_and_a_dead_worker_is_swept(city: City, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from kehou.teaching.services import courseware as cw
+
+    upload(city.users["teacher"], city.a1, samples.pdf(1), "一.pdf")
+    rendition = Rendition.objects.get()
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad output")
+
+    monkeypatch.setattr(convert, "convert", boom)
+    assert cw.rendition_convert(rendition_id=rendition.pk, now=rendition.created_at) == "conversion_failed"
+    rendition.refresh_from_db()
+    assert rendition.status == "failed" and rendition.error_code == "conversion_failed"
+    monkeypatch.undo()
+    # a worker that died mid-conversion: the sweep queues it again once it is stale
+    Rendition.objects.filter(pk=rendition.pk).update(status="converting", started_at=rendition.created_at)
+    assert cw.renditions_sweep(now=rendition.created_at + timedelta(seconds=30)) == 0
+    assert cw.renditions_sweep(now=rendition.created_at + timedelta(hours=1)) == 1
+    assert Rendition.objects.get(pk=rendition.pk).status == "queued"
+
+
+def test_superscript_digits_and_control_characters_are_plain_bad_input(city: City) -> None:
+    from kehou.conftest import page_as
+
+    client = page_as(city.users["teacher"])
+    file = SimpleUploadedFile("a\x00b\u202egnp.png", samples.png())
+    r = client.post("/teach/courseware/", {"file": file, "school": "²", "title": ""})
+    assert r.status_code == 302 and not Courseware.objects.exists()  # back to the form with the message
+    r = client.post("/teach/lessons/", {"title": "课", "goals": "目标", "steps": "热身 | ²", "school": "1" * 5000})
+    assert r.status_code == 200
+    r = upload(city.users["teacher"], city.a1, samples.png(), "a\x00b\u202egnp.png")
+    assert r.status_code == 201 and Courseware.objects.get().title == "abgnp"
+
+
+def _screen_of(user: Any) -> Any:
+    from urllib.parse import urlparse
+
+    from django.test import Client
+
+    screen = Client()
+    data = screen.post("/api/v1/qr-login/", content_type="application/json").json()
+    token = urlparse(data["qr_payload"]).path.rsplit("/", 1)[1]
+    phone = api_as(user)
+    phone.post("/api/v1/qr-login/scan", {"token": token}, format="json")
+    phone.post(f"/api/v1/qr-login/{data['id']}/confirm")
+    assert screen.post(f"/api/v1/qr-login/{data['id']}/session", HTTP_X_SCREEN_SECRET=data["secret"]).status_code == 200
+    return screen
+
+
+def test_pages_revalidate_and_a_screen_takes_no_files_away(city: City, deck: int) -> None:
+    from kehou.conftest import page_as
+
+    url = f"{URL}{deck}/pages/1"
+    first = page_as(city.users["teacher"]).get(url)
+    assert first.status_code == 200 and first["Cache-Control"] == "private, no-cache" and first["ETag"]
+    again = page_as(city.users["teacher"]).get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    screen = _screen_of(city.users["teacher"])
+    assert screen.get(url).status_code == 200  # the screen shows pages
+    r = screen.get(f"{URL}{deck}/file")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "teaching_only"
+
+
+def test_a_screen_sets_no_sessions_lesson_through_the_page(city: City) -> None:
+    from kehou.enrolment.models import ClassSession
+    from kehou.teaching.models import SessionLesson
+
+    screen = _screen_of(city.users["teacher"])
+    session = ClassSession.objects.first()
+    r = screen.post(f"/teach/sessions/{session.pk if session else 1}/lesson", {"lesson": "1"})
+    assert r.status_code == 302 and r["Location"] == "/teach/" and not SessionLesson.objects.exists()

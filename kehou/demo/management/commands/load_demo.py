@@ -135,6 +135,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Every demo account has the password {data.DEMO_PASSWORD}; list them with manage.py demo_accounts."
         )
+        from kehou.teaching.convert import soffice
+
+        if soffice() is None:
+            self.stdout.write(
+                "LibreOffice is not installed here: the demo's PowerPoint and Word courseware will show 转换失败 "
+                "(converter_missing); apt-get install libreoffice-impress libreoffice-writer, then upload them again."
+            )
 
     def _report(self, stage: str, result: LoadResult, elapsed: float) -> None:
         """One line for the stage; its counts to the log (and to the console with ``-v 2``)."""
