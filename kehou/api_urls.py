@@ -11,6 +11,7 @@ from kehou.orgs.api_urls import urlpatterns as orgs
 from kehou.payments.api_urls import urlpatterns as payments
 from kehou.payroll.api_urls import urlpatterns as payroll
 from kehou.people.api_urls import urlpatterns as people
+from kehou.supervision.api_urls import urlpatterns as supervision
 from kehou.teaching.api_urls import urlpatterns as teaching
 
 app_name = "api"
@@ -26,4 +27,5 @@ urlpatterns: list = [
     *attendance,
     *payroll,
     *teaching,
+    *supervision,
 ]

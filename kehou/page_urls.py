@@ -10,7 +10,20 @@ from kehou.orgs.urls import urlpatterns as orgs
 from kehou.payments.urls import urlpatterns as payments
 from kehou.people.urls import urlpatterns as people
 from kehou.portal.urls import urlpatterns as portal
+from kehou.supervision.urls import urlpatterns as supervision
 from kehou.teaching.urls import urlpatterns as teaching
 
 app_name = "portal"
-urlpatterns: list = [*portal, *orgs, *people, *core, *catalog, *enrolment, *notify, *payments, *attendance, *teaching]
+urlpatterns: list = [
+    *portal,
+    *orgs,
+    *people,
+    *core,
+    *catalog,
+    *enrolment,
+    *notify,
+    *payments,
+    *attendance,
+    *teaching,
+    *supervision,
+]

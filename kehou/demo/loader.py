@@ -23,11 +23,13 @@ from kehou.demo.stages.city import build_city, plan_city
 from kehou.demo.stages.enrolment import build_enrolment
 from kehou.demo.stages.payments import DemoPayer, build_payments, simulator_enabled
 from kehou.demo.stages.payroll import build_payroll
+from kehou.demo.stages.supervision import build_supervision
 from kehou.demo.stages.teaching import build_teaching
 
 CITY, CATALOG, CLASSES, PAYMENTS, ATTENDANCE = "city", "catalog", "classes", "payments", "attendance"
 PAY = "pay"
 TEACHING = "teaching"
+SUPERVISION = "supervision"
 
 
 def load(
@@ -62,6 +64,8 @@ def load(
         if paid is not None and (paid.loaded or paid.state == "loaded"):  # pay comes out of the fees paid
             yield PAY, build_payroll(now=now)
     yield TEACHING, build_teaching(now=now)
+    if loaded.state != "no_term":
+        yield SUPERVISION, build_supervision(now=now)
 
 
 def reset(*, now: datetime) -> dict[str, int]:

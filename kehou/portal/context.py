@@ -21,6 +21,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     scope = scope_for(user)
     nav = [(_("Home"), reverse("portal:home"))]
     admin_like = scope.everything or scope.district_ids or scope.school_ids or scope.operator_school_ids
+    if scope.everything or scope.district_ids or scope.school_ids:
+        nav.append((_("Supervision"), reverse("portal:supervision")))
     if admin_like:
         nav.append((_("Schools"), reverse("portal:schools")))
         nav.append((_("Teachers"), reverse("portal:teachers")))

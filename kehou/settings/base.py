@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehou.attendance",
     "kehou.payroll",
     "kehou.teaching",
+    "kehou.supervision",
     "kehou.notify",
     "kehou.portal",
     "kehou.demo",

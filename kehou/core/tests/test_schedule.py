@@ -36,6 +36,7 @@ JOBS = {
     "payroll.compute_pay_lines": "kehou.payroll.tasks.compute_pay_lines",
     "payroll.follow_payouts": "kehou.payroll.tasks.follow_payouts",
     "teaching.sweep_conversions": "kehou.teaching.tasks.sweep_conversions",
+    "supervision.rollup": "kehou.supervision.tasks.rollup",
 }
 # A moment that starts a slot of every job's interval (5, 30 and 300 seconds).
 AT = datetime.fromtimestamp(1_800_000_000 - 1_800_000_000 % 300).astimezone()
@@ -75,7 +76,7 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
     assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 8
-    assert DBTaskResult.objects.count() == 24
+    assert DBTaskResult.objects.count() == 25
 
 
 @pytest.mark.django_db
@@ -138,6 +139,8 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "payouts_resent": 0,
         "payouts_queried": 0,
         "conversions_requeued": 0,
+        "school_days_rolled_up": 0,
+        "school_terms_rolled_up": 0,
     }
     assert not DBTaskResult.objects.exists()  # nothing went through a queue
 

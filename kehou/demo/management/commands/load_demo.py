@@ -69,6 +69,10 @@ SUMMARY = {
         ("courseware", "courseware in every format (the worker converts the deck, PDF, Word file and image)"),
         ("library_lessons", "lesson admitted into a district library (another in review at the city's)"),
     ),
+    loader.SUPERVISION: (
+        ("school_days", "school-days rolled up for the dashboards"),
+        ("school_terms", "schools' participation in the term"),
+    ),
     loader.PAYMENTS: (
         ("orders", "orders"),
         ("refunds", "refunds"),
@@ -155,6 +159,7 @@ class Command(BaseCommand):
                 loader.ATTENDANCE: "the demo week of sessions (check-ins, roll calls, comments, leave)",
                 loader.PAY: "the demo class-hour pay",
                 loader.TEACHING: "the demo course outlines, prepared lessons and courseware",
+                loader.SUPERVISION: "the supervision dashboards' rollups",
             }[stage]
             line = f"Loaded {what} in {elapsed:.1f} s: {_summary(stage, result.counts)}"
             if stage == loader.PAYMENTS and result.counts.get("notifications_rejected"):

@@ -1,0 +1,127 @@
+"""The supervision API: ``GET /api/v1/dashboard/?level=city``, ``?level=district&code=<region code>``,
+``?level=school&code=<school code>`` (a level outside the caller's scope is the same 404 as a missing one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kehou.core import clock
+from kehou.core.api import ERRORS, NOT_FOUND, parse_id
+from kehou.core.errors import NotFound
+from kehou.core.scope import scope_for
+from kehou.orgs.models import Term
+
+from . import selectors
+
+
+class FiguresOut(serializers.Serializer[Any]):
+    sessions_planned = serializers.IntegerField()
+    sessions_delivered = serializers.IntegerField()
+    pupil_sessions_expected = serializers.IntegerField()
+    pupil_sessions_attended = serializers.IntegerField()
+    roll_calls_taken = serializers.IntegerField()
+    roll_calls_on_time = serializers.IntegerField()
+    check_ins = serializers.IntegerField()
+    check_ins_on_time = serializers.IntegerField()
+    attendance = serializers.FloatField(allow_null=True, help_text="attended ÷ expected pupil-sessions")
+    delivery = serializers.FloatField(allow_null=True, help_text="delivered ÷ planned sessions")
+    roll_call = serializers.FloatField(allow_null=True, help_text="roll calls complete on time ÷ planned sessions")
+    check_in = serializers.FloatField(allow_null=True, help_text="check-ins on time ÷ planned sessions")
+    pupils = serializers.IntegerField(required=False)
+    pupils_taking_part = serializers.IntegerField(required=False)
+    participation = serializers.FloatField(required=False, allow_null=True)
+    teachers_staff = serializers.IntegerField(required=False)
+    teachers_outside = serializers.IntegerField(required=False)
+    classes = serializers.IntegerField(required=False)
+    classes_outside = serializers.IntegerField(required=False)
+    outside_share = serializers.FloatField(required=False, allow_null=True, help_text="against the province's 30%")
+    over_outside_cap = serializers.BooleanField(required=False)
+    schools_providing = serializers.IntegerField(required=False)
+
+
+class NodeOut(serializers.Serializer[Any]):
+    level = serializers.CharField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RowOut(NodeOut):
+    rank = serializers.IntegerField(allow_null=True, help_text="among its peers, by `sort` (best first)")
+    figures = FiguresOut()
+
+
+class TermOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    first_day = serializers.DateField(help_text="the figures count from this day")
+    last_day = serializers.DateField(help_text="to this day (today, or the term's end)")
+
+
+class DashboardOut(serializers.Serializer[Any]):
+    level = serializers.ChoiceField(
+        choices=[(x, x) for x in selectors.LEVELS], allow_null=True, help_text="null: the caller supervises nothing"
+    )
+    code = serializers.CharField()
+    name = serializers.CharField()
+    breadcrumb = NodeOut(many=True)
+    term = TermOut(allow_null=True)
+    sort = serializers.CharField()
+    figures = FiguresOut()
+    rows_level = serializers.CharField(help_text="district, school or class")
+    rows = RowOut(many=True)
+    fresh_at = serializers.DateTimeField(allow_null=True, help_text="the rollups hold every change up to here")
+    computed_at = serializers.DateTimeField(allow_null=True)
+    method = serializers.CharField(help_text="how the figures are computed")
+
+
+class DashboardView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    dangerously_unscoped = True  # the selector checks the level against the caller's scope (404 outside it)
+
+    @extend_schema(
+        summary="A bureau's or school's dashboard: one level's figures and the level below, ranked (一站式监管)",
+        description="Without `level`, the caller's own: the city for the city bureau, its district for a district "
+        "bureau, its school for a school. A level outside the caller's scope is the same 404 as a missing one; a "
+        "caller who supervises nothing (a teacher, a parent, an operator) gets `level: null` and no rows.",
+        parameters=[
+            OpenApiParameter("level", str, enum=list(selectors.LEVELS), description="default: the caller's own level"),
+            OpenApiParameter("code", str, description="district: its region code; school: its school code"),
+            OpenApiParameter("term", int, description="a term's id (default: the current term)"),
+            OpenApiParameter("sort", str, enum=list(selectors.SORTS), description="what the rows are ranked by"),
+        ],
+        responses={200: DashboardOut, 400: ERRORS, 404: NOT_FOUND},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        term = None
+        if params.get("term"):
+            term = Term.objects.filter(pk=parse_id(params["term"]) or 0).first()
+            if term is None:
+                raise NotFound(_("Not found."))
+        scope = scope_for(request.user)
+        today = timezone.localdate(clock.now())
+        level, code = params.get("level", ""), params.get("code", "")[:12]
+        if not level:
+            home = selectors.home_level(scope)
+            if home is None:
+                return Response(DashboardOut(selectors.nothing(today)).data)
+            level, code = home
+        data = selectors.dashboard(
+            scope,
+            level=level,
+            code=code,
+            today=today,
+            term=term,
+            sort=params.get("sort", "attendance"),
+        )
+        if data is None:
+            raise NotFound(_("Not found."))
+        return Response(DashboardOut(data).data)

@@ -1,0 +1,117 @@
+"""Supervision's dashboards (issue 13, first slice): the rollups are recomputed from the raw rows (idempotent, and
+equal to counting the raw rows directly), follow what changed through the task, and the dashboard API answers the
+city, a district and a school, each only to who may see it (the same 404 as a missing level)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from kehou.attendance.services import rollcall
+from kehou.attendance.tests.factories import class_with_pupils, first_session, start_of
+from kehou.conftest import City, api_as, page_as
+from kehou.supervision.models import ClassDay, SchoolDay
+from kehou.supervision.services.rollup import rollup_changed, rollup_days, rollup_terms
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/dashboard/"
+
+
+@pytest.fixture
+def marked(city: City) -> Any:
+    """A class of four at school A1 whose first session's roll call was taken on time: 3 present, 1 absent."""
+    cls, pupils = class_with_pupils(city.a1, 4, teacher=city.users["teacher"].teacher_profile)
+    session = first_session(cls)
+    at = start_of(session, 5)
+    rollcall.roll_call_open(session=session, now=at)
+    marks = [{"pupil": p.pk, "status": "present"} for p in pupils[:3]] + [{"pupil": pupils[3].pk, "status": "absent"}]
+    rollcall.roll_call_mark(actor=city.users["teacher"], session=session, marks=marks, now=at)
+    return cls, session, at
+
+
+def test_rollup_counts_what_the_raw_rows_say_and_is_idempotent(city: City, marked: Any) -> None:
+    cls, session, at = marked
+    assert rollup_days([(city.a1.pk, session.date)], now=at) == 1
+    row = ClassDay.objects.get(course_class=cls, date=session.date)
+    assert (row.sessions_planned, row.sessions_delivered) == (1, 1)
+    assert (row.pupil_sessions_expected, row.pupil_sessions_attended) == (4, 3)
+    assert (row.roll_calls_taken, row.roll_calls_on_time) == (1, 1)
+    day = SchoolDay.objects.get(school=city.a1, date=session.date)
+    assert day.pupil_sessions_attended == 3 and day.district_id == city.a1.district_id
+    before = list(SchoolDay.objects.values())
+    rollup_days([(city.a1.pk, session.date)], now=at + timedelta(minutes=1))  # again: the same numbers
+    after = list(SchoolDay.objects.values())
+    assert [{**r, "computed_at": None} for r in after] == [{**r, "computed_at": None} for r in before]
+    assert SchoolDay.objects.count() == 1 and ClassDay.objects.count() == 1
+
+
+def test_the_task_follows_what_changed(city: City, marked: Any) -> None:
+    _cls, session, at = marked
+    assert rollup_changed(now=at + timedelta(minutes=1))["school_days_rolled_up"] >= 1
+    assert SchoolDay.objects.get(school=city.a1, date=session.date).pupil_sessions_attended == 3
+    # a correction later: the next run sees it (and only what changed)
+    pupil = session.course_class.enrolments.order_by("pk").last().pupil
+    rollcall.roll_call_mark(
+        actor=city.users["teacher"],
+        session=session,
+        marks=[{"pupil": pupil.pk, "status": "present"}],
+        now=at + timedelta(minutes=2),
+    )
+    rollup_changed(now=at + timedelta(minutes=3))
+    assert SchoolDay.objects.get(school=city.a1, date=session.date).pupil_sessions_attended == 4
+
+
+def test_the_dashboard_at_each_level_and_only_for_who_may_see_it(city: City, marked: Any) -> None:
+    cls, session, at = marked
+    rollup_days([(city.a1.pk, session.date)], now=at)
+    rollup_terms(now=at, term=cls.term)
+    r = api_as(city.users["city_admin"]).get(URL, {"level": "city"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["figures"]["pupil_sessions_attended"] == 3 and body["figures"]["attendance"] == 0.75
+    assert body["rows_level"] == "district" and body["breadcrumb"][0]["level"] == "city"
+    district = next(x for x in body["rows"] if x["code"] == city.district_a.code)
+    assert district["rank"] == 1 and district["figures"]["attendance"] == 0.75
+    assert body["figures"]["pupils_taking_part"] == 4 and body["figures"]["schools_providing"] >= 1
+
+    r = api_as(city.users["district_admin"]).get(URL, {"level": "district", "code": city.district_a.code})
+    assert r.status_code == 200
+    school = next(x for x in r.json()["rows"] if x["code"] == city.a1.code)
+    assert school["figures"]["roll_call"] == 1.0 and school["rank"] == 1
+
+    r = api_as(city.users["school_admin"]).get(URL, {"level": "school", "code": city.a1.code})
+    assert r.status_code == 200
+    assert [x["name"] for x in r.json()["rows"]] == [cls.name] and r.json()["rows_level"] == "class"
+    assert [c["level"] for c in r.json()["breadcrumb"]] == ["school"]
+
+    # outside the scope: the same 404 as a missing level
+    missing = api_as(city.users["city_admin"]).get(URL, {"level": "district", "code": "999999"}).json()
+    for user, params in (
+        ("district_admin", {"level": "city"}),
+        ("district_admin", {"level": "district", "code": city.district_b.code}),
+        ("school_admin", {"level": "school", "code": city.a2.code}),
+        ("school_admin", {"level": "district", "code": city.district_a.code}),
+        ("teacher", {"level": "school", "code": city.a1.code}),
+        ("parent", {"level": "city"}),
+        ("operator_staff", {"level": "school", "code": city.a1.code}),
+    ):
+        r = api_as(city.users[user]).get(URL, params)
+        assert r.status_code == 404 and r.json() == missing, (user, params)
+    assert api_as(city.users["city_admin"]).get(URL, {"level": "nation"}).status_code == 404
+
+
+def test_the_page_drills_down_with_a_breadcrumb(city: City, marked: Any) -> None:
+    cls, session, at = marked
+    rollup_days([(city.a1.pk, session.date)], now=at)
+    client = page_as(city.users["city_admin"])
+    r = client.get("/supervision/")
+    assert r.status_code == 200 and city.district_a.name in r.content.decode()
+    r = client.get("/supervision/", {"level": "district", "code": city.district_a.code})
+    assert city.a1.name in r.content.decode()
+    r = client.get("/supervision/", {"level": "school", "code": city.a1.code})
+    page = r.content.decode()
+    assert cls.name in page and f"?level=district&amp;code={city.district_a.code}" in page
+    assert page_as(city.users["school_admin"]).get("/supervision/").status_code == 200  # starts at its school
+    assert "data-nothing-to-supervise" in page_as(city.users["parent"]).get("/supervision/").content.decode()
