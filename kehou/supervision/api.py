@@ -65,6 +65,15 @@ class TermOut(serializers.Serializer[Any]):
     last_day = serializers.DateField(help_text="to this day (today, or the term's end)")
 
 
+class WeekOut(serializers.Serializer[Any]):
+    week = serializers.DateField(help_text="the week's Monday")
+    attendance = serializers.FloatField(allow_null=True)
+    delivery = serializers.FloatField(allow_null=True)
+    roll_call = serializers.FloatField(allow_null=True)
+    check_in = serializers.FloatField(allow_null=True)
+    sessions_planned = serializers.IntegerField()
+
+
 class DashboardOut(serializers.Serializer[Any]):
     level = serializers.ChoiceField(
         choices=[(x, x) for x in selectors.LEVELS], allow_null=True, help_text="null: the caller supervises nothing"
@@ -77,6 +86,7 @@ class DashboardOut(serializers.Serializer[Any]):
     figures = FiguresOut()
     rows_level = serializers.CharField(help_text="district, school or class")
     rows = RowOut(many=True)
+    trend = WeekOut(many=True, help_text="the level's figures week by week over the term so far")
     fresh_at = serializers.DateTimeField(allow_null=True, help_text="the rollups hold every change up to here")
     computed_at = serializers.DateTimeField(allow_null=True)
     method = serializers.CharField(help_text="how the figures are computed")

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, Max, Sum
+from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext as _
 
 from kehou.core.scope import Scope
@@ -168,6 +169,7 @@ def dashboard(
             for c in classes.select_related("teacher__user").order_by("name")
         ]
     _rank(rows, sort)
+    own = {"city": days, "district": days.filter(district__code=code), "school": days.filter(school__code=code)}[level]
     mark = RollupMark.objects.filter(name=MARK).first()
     fresh = days.aggregate(at=Max("computed_at"))["at"]
     return {
@@ -180,6 +182,7 @@ def dashboard(
         "figures": figures(day_total, term_total),
         "rows": rows,
         "rows_level": {"city": "district", "district": "school", "school": "class"}[level],
+        "trend": weekly(own),
         "fresh_at": mark.upto if mark else fresh,
         "computed_at": fresh,
         "method": _(
@@ -206,10 +209,31 @@ def nothing(today: date) -> dict[str, Any]:
         "figures": figures({}),
         "rows": [],
         "rows_level": "",
+        "trend": [],
         "fresh_at": None,
         "computed_at": None,
         "method": "",
     }
+
+
+def weekly(days: Any) -> list[dict[str, Any]]:
+    """The level's figures week by week (Monday to Sunday) over the term so far: one grouped query."""
+    rows = days.annotate(week=TruncWeek("date")).values("week").annotate(**{f: Sum(f) for f in FIELDS}).order_by("week")
+    out = []
+    for r in rows:
+        f = figures(r)
+        week = r["week"].date() if hasattr(r["week"], "date") else r["week"]
+        out.append(
+            {
+                "week": week,
+                "attendance": f["attendance"],
+                "delivery": f["delivery"],
+                "roll_call": f["roll_call"],
+                "check_in": f["check_in"],
+                "sessions_planned": f["sessions_planned"],
+            }
+        )
+    return out
 
 
 def home_level(scope: Scope) -> tuple[str, str] | None:

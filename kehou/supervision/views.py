@@ -3,8 +3,10 @@ and drills down, with the way back as a breadcrumb."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,13 +15,13 @@ from django.views import View
 from kehou.core import clock
 from kehou.core.scope import scope_for
 
-from . import selectors
+from . import charts, selectors
 
 
 class DashboardPage(LoginRequiredMixin, View):
     dangerously_unscoped = True  # the selector checks the level against the caller's scope (404 outside it)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         scope = scope_for(request.user)
         level, code = request.GET.get("level", ""), request.GET.get("code", "")[:12]
         if not level:
@@ -32,8 +34,74 @@ class DashboardPage(LoginRequiredMixin, View):
         )
         if data is None:
             raise Http404
+        if request.GET.get("format") == "xlsx":
+            return _export(request, data)
+        weeks = [w for w in data["trend"] if w["sessions_planned"]]
+        chart = (
+            charts.trend_svg(
+                [f"{w['week']:%m-%d}" for w in weeks],
+                {
+                    _("Attendance"): [w["attendance"] for w in weeks],
+                    _("Sessions delivered"): [w["delivery"] for w in weeks],
+                    _("Roll calls on time"): [w["roll_call"] for w in weeks],
+                    _("Check-ins on time"): [w["check_in"] for w in weeks],
+                },
+            )
+            if weeks
+            else ""
+        )
         return render(
             request,
             "supervision/dashboard.html",
-            {"title": _("Supervision"), "d": data, "sorts": selectors.SORTS, "wide": True},
+            {"title": _("Supervision"), "d": data, "sorts": selectors.SORTS, "wide": True, "chart": chart},
         )
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def _export(request: HttpRequest, data: dict[str, Any]) -> StreamingHttpResponse:
+    """The table of the level below as an Excel sheet (streamed), with the level's own figures as its last row."""
+    from django.core.handlers.asgi import ASGIRequest
+
+    from kehou.core.excel import xlsx_response
+
+    headers = [
+        _("Rank"),
+        _("Name"),
+        _("Attendance"),
+        _("Pupil-sessions attended"),
+        _("Pupil-sessions expected"),
+        _("Sessions delivered"),
+        _("Sessions planned"),
+        _("Roll calls on time"),
+        _("Check-ins on time"),
+        _("Pupils taking part"),
+        _("Pupils"),
+    ]
+
+    def line(rank: Any, name: str, f: dict[str, Any]) -> list[Any]:
+        return [
+            rank,
+            name,
+            _pct(f.get("attendance")),
+            f["pupil_sessions_attended"],
+            f["pupil_sessions_expected"],
+            f["sessions_delivered"],
+            f["sessions_planned"],
+            _pct(f.get("roll_call")),
+            _pct(f.get("check_in")),
+            f.get("pupils_taking_part", ""),
+            f.get("pupils", ""),
+        ]
+
+    rows = [line(r["rank"] or "", r["name"], r["figures"]) for r in data["rows"]]
+    rows.append(line("", f"{data['name']} · " + _("in all"), data["figures"]))
+    return xlsx_response(
+        filename=f"dashboard-{data['level']}-{data['code']}.xlsx",
+        title=data["name"][:31],
+        headers=headers,
+        rows=rows,
+        asynchronous=isinstance(request, ASGIRequest),
+    )

@@ -75,6 +75,8 @@ def test_the_dashboard_at_each_level_and_only_for_who_may_see_it(city: City, mar
     district = next(x for x in body["rows"] if x["code"] == city.district_a.code)
     assert district["rank"] == 1 and district["figures"]["attendance"] == 0.75
     assert body["figures"]["pupils_taking_part"] == 4 and body["figures"]["schools_providing"] >= 1
+    weeks = [w for w in body["trend"] if w["sessions_planned"]]
+    assert len(weeks) == 1 and weeks[0]["attendance"] == 0.75
 
     r = api_as(city.users["district_admin"]).get(URL, {"level": "district", "code": city.district_a.code})
     assert r.status_code == 200
@@ -113,5 +115,25 @@ def test_the_page_drills_down_with_a_breadcrumb(city: City, marked: Any) -> None
     r = client.get("/supervision/", {"level": "school", "code": city.a1.code})
     page = r.content.decode()
     assert cls.name in page and f"?level=district&amp;code={city.district_a.code}" in page
+    assert "data-trend" in page and 'src="data:image/svg+xml;base64,' in page  # drawn on the server, as an image
     assert page_as(city.users["school_admin"]).get("/supervision/").status_code == 200  # starts at its school
     assert "data-nothing-to-supervise" in page_as(city.users["parent"]).get("/supervision/").content.decode()
+
+
+def test_the_table_exports_to_excel(city: City, marked: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _cls, session, at = marked
+    rollup_days([(city.a1.pk, session.date)], now=at)
+    r = page_as(city.users["district_admin"]).get(
+        "/supervision/", {"level": "district", "code": city.district_a.code, "format": "xlsx"}
+    )
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
+    sheet = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    names = [v[1] for v in values[1:]]
+    assert city.a1.name in names and city.b1.name not in names  # only the district's schools
+    a1 = next(v for v in values if v[1] == city.a1.name)
+    assert a1[0] == 1 and a1[2] == "75.0%" and a1[3] == 3
