@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns: list = [
     path("supervision/", views.DashboardPage.as_view(), name="supervision"),
+    path("supervision/onboarding/", views.OnboardingPage.as_view(), name="supervision-onboarding"),
 ]

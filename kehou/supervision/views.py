@@ -105,3 +105,51 @@ def _export(request: HttpRequest, data: dict[str, Any]) -> StreamingHttpResponse
         rows=rows,
         asynchronous=isinstance(request, ASGIRequest),
     )
+
+
+class OnboardingPage(LoginRequiredMixin, View):
+    """接入进度: each school's steps onto the platform, the schools behind first; by district for the city."""
+
+    dangerously_unscoped = True  # narrowed to the caller's districts in the selector (the city sees all)
+
+    def get(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+        from . import onboarding
+
+        scope = scope_for(request.user)
+        if not onboarding.may_see(scope):
+            return render(request, "supervision/nothing.html", {"title": _("Onboarding progress")})
+        district = request.GET.get("district", "")[:12]
+        rows = onboarding.progress(scope, district=district, now=clock.now())
+        if request.GET.get("format") == "xlsx":
+            from django.core.handlers.asgi import ASGIRequest
+
+            from kehou.core.excel import xlsx_response
+
+            headers = [_("District"), _("School"), _("Steps done")] + [
+                str(label) for _k, label, *_r in onboarding.STEPS
+            ]
+            return xlsx_response(
+                filename="onboarding.xlsx",
+                title=str(_("Onboarding progress")),
+                headers=headers,
+                rows=(
+                    [r["district"]["name"], r["school"]["name"], f"{r['done']}/{r['of']}"]
+                    + [f"{s['at']:%Y-%m-%d}" if s["at"] else "" for s in r["steps"]]
+                    for r in rows
+                ),
+                asynchronous=isinstance(request, ASGIRequest),
+            )
+        return render(
+            request,
+            "supervision/onboarding.html",
+            {
+                "title": _("Onboarding progress"),
+                "rows": rows,
+                "districts": onboarding.by_district(onboarding.progress(scope, now=clock.now()))
+                if scope.everything
+                else [],
+                "steps": [label for _k, label, *_r in onboarding.STEPS],
+                "district": district,
+                "wide": True,
+            },
+        )

@@ -137,3 +137,34 @@ def test_the_table_exports_to_excel(city: City, marked: Any) -> None:
     assert city.a1.name in names and city.b1.name not in names  # only the district's schools
     a1 = next(v for v in values if v[1] == city.a1.name)
     assert a1[0] == 1 and a1[2] == "75.0%" and a1[3] == 3
+
+
+def test_onboarding_progress_shows_each_schools_steps_and_who_is_behind(city: City, marked: Any) -> None:
+    from django.utils import timezone
+
+    from kehou.supervision import onboarding
+
+    rows = {r["school"]["code"]: r for r in onboarding.progress(_scope(city, "city_admin"), now=timezone.now())}
+    a1 = {s["key"]: s["at"] for s in rows[city.a1.code]["steps"]}
+    assert a1["classes"] is not None and a1["roll_call"] is not None and a1["window"] is not None
+    assert a1["pay_run"] is None and rows[city.a1.code]["next"] is not None
+    assert rows[city.b1.code]["done"] <= rows[city.a1.code]["done"]
+    first = onboarding.progress(_scope(city, "city_admin"), now=timezone.now())[0]
+    assert first["done"] == min(r["done"] for r in rows.values())  # the behind first
+    # a district sees its own schools only; a school, nothing
+    mine = {r["school"]["code"] for r in onboarding.progress(_scope(city, "district_admin"), now=timezone.now())}
+    assert city.a1.code in mine and city.b1.code not in mine
+    page = page_as(city.users["district_admin"]).get("/supervision/onboarding/").content.decode()
+    assert city.a1.name in page and city.b1.name not in page
+    assert (
+        "data-nothing-to-supervise"
+        in page_as(city.users["school_admin"]).get("/supervision/onboarding/").content.decode()
+    )
+    r = page_as(city.users["city_admin"]).get("/supervision/onboarding/", {"format": "xlsx"})
+    assert r["Content-Type"].startswith("application/vnd.openxml")
+
+
+def _scope(city: City, role: str) -> Any:
+    from kehou.core.scope import scope_for
+
+    return scope_for(city.users[role])
