@@ -39,6 +39,7 @@ class AuditAction(models.TextChoices):
     COURSEWARE_UPLOAD = "teaching.courseware_upload", _("Courseware: uploaded")
     COURSEWARE_CONVERTED = "teaching.courseware_converted", _("Courseware: converted to pages")
     COURSEWARE_CONVERSION_FAILED = "teaching.courseware_conversion_failed", _("Courseware: conversion failed")
+    PROGRESS_REPORT_ISSUE = "supervision.report_issue", _("Progress report (通报): issued")
     PRESENTATION_START = "teaching.presentation_start", _("Courseware: presented on a screen")
     AUDIT_REPORT_FILE = "payroll.audit_report_file", _("Audit report: filed")
     AUDIT_REPORT_ACKNOWLEDGE = "payroll.audit_report_acknowledge", _("Audit report: acknowledged")

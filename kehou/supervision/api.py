@@ -5,21 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehou.core import clock
-from kehou.core.api import ERRORS, NOT_FOUND, parse_id
+from kehou.core.api import ERRORS, NOT_FOUND, FileNegotiation, ScopedListAPIView, ScopedObjectView, parse_id
 from kehou.core.errors import NotFound
-from kehou.core.scope import scope_for
+from kehou.core.excel import XLSX_MIME
+from kehou.core.scope import Scope, scope_for
 from kehou.orgs.models import Term
 
 from . import selectors
+from .models import ProgressReport
+from .services import reports
 
 
 class FiguresOut(serializers.Serializer[Any]):
@@ -135,3 +141,77 @@ class DashboardView(APIView):
         if data is None:
             raise NotFound(_("Not found."))
         return Response(DashboardOut(data).data)
+
+
+class ReportOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    term = serializers.IntegerField(source="term_id", allow_null=True)
+    districts = serializers.SerializerMethodField(help_text="the districts it names")
+    pdf_url = serializers.SerializerMethodField()
+    xlsx_url = serializers.SerializerMethodField()
+    pdf_sha256 = serializers.CharField()
+    xlsx_sha256 = serializers.CharField()
+
+    def get_districts(self, obj: ProgressReport) -> list[str]:
+        return sorted(d.code for d in obj.districts.all())
+
+    def get_pdf_url(self, obj: ProgressReport) -> str:
+        return f"/api/v1/progress-reports/{obj.pk}/pdf"
+
+    def get_xlsx_url(self, obj: ProgressReport) -> str:
+        return f"/api/v1/progress-reports/{obj.pk}/xlsx"
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Progress reports (通报): the city sees all; a district the reports that name it"),
+    post=extend_schema(
+        summary="The city bureau issues a progress report now (the schedule issues one every week)",
+        request=None,
+        responses={201: ReportOut, 403: ERRORS},
+    ),
+)
+class ReportListView(ScopedListAPIView):
+    serializer_class = ReportOut
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return ProgressReport.objects.prefetch_related("districts")
+
+    def post(self, request: Request) -> Response:
+        report = reports.report_issue(actor=request.user, now=clock.now())
+        return Response(ReportOut(report).data, status=201)
+
+
+class ReportFileView(ScopedObjectView):
+    """A report's PDF or workbook, as a sandboxed attachment."""
+
+    content_negotiation_class = FileNegotiation
+    kind = "pdf"
+
+    def select(self, scope: Scope) -> QuerySet[Any]:
+        return ProgressReport.objects.all()
+
+    @extend_schema(
+        summary="A progress report's file (an attachment)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        report = self.get_object()
+        field = report.pdf if self.kind == "pdf" else report.xlsx
+        try:
+            handle = field.open("rb")
+        except OSError as exc:
+            raise NotFound(_("Not found.")) from exc
+        content_type = "application/pdf" if self.kind == "pdf" else XLSX_MIME
+        response = FileResponse(
+            handle, as_attachment=True, filename=f"通报{report.number}.{self.kind}", content_type=content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+class ReportXlsxView(ReportFileView):
+    kind = "xlsx"

@@ -12,3 +12,4 @@ class SupervisionConfig(AppConfig):
 
         # The dashboards' rollups follow the roll calls and check-ins that changed since the last run.
         schedule.register("supervision.rollup", every=60, task="kehou.supervision.tasks.rollup")
+        schedule.register("supervision.weekly_report", every=3600, task="kehou.supervision.tasks.weekly_report")

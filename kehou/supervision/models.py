@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kehou.core.scope import ScopeSpec
 
@@ -95,3 +98,33 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.upto:%Y-%m-%d %H:%M:%S}"
+
+
+class ProgressReport(models.Model):
+    """A progress report (通报) the city issues, on demand or on its weekly schedule: the districts and the schools
+    ahead and behind, with the dashboards' figures and the onboarding progress, as a PDF and an Excel workbook filed
+    here. Each district sees the reports that name it; the city sees all."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    term = models.ForeignKey("orgs.Term", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    districts = models.ManyToManyField("orgs.Region", related_name="+", blank=True)
+    summary = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    pdf = models.FileField(upload_to="supervision/reports/%Y/")
+    xlsx = models.FileField(upload_to="supervision/reports/%Y/")
+    pdf_sha256 = models.CharField(max_length=64)
+    xlsx_sha256 = models.CharField(max_length=64)
+
+    kehou_scope: ClassVar[ScopeSpec] = ScopeSpec(district="districts", operator_via_school=False)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+
+    def __str__(self) -> str:
+        return self.number

@@ -15,8 +15,8 @@ from kehou.core.scope import Scope
 from kehou.enrolment.models import CourseClass
 from kehou.orgs.models import Region, School, Term
 
+from .common import FIELDS, MARK, current_term
 from .models import ClassDay, RollupMark, SchoolDay, SchoolTerm
-from .services.rollup import FIELDS, MARK, current_term
 
 LEVELS = ("city", "district", "school")
 SORTS = ("attendance", "delivery", "roll_call", "check_in", "participation")

@@ -13,3 +13,11 @@ def rollup() -> dict[str, int]:
 
     now = clock.now()
     return {**rollup_changed(now=now), "school_terms_rolled_up": rollup_terms(now=now)}
+
+
+@job()
+def weekly_report() -> dict[str, int]:
+    """The week's progress report (通报), when none was issued in the last seven days."""
+    from .services.reports import reports_due
+
+    return {"progress_reports_issued": reports_due(now=clock.now())}

@@ -153,3 +153,38 @@ class OnboardingPage(LoginRequiredMixin, View):
                 "wide": True,
             },
         )
+
+
+class ReportsPage(LoginRequiredMixin, View):
+    """通报: the reports the city issued (a district sees those that name it); the city issues one now."""
+
+    dangerously_unscoped = True  # reads through scope.filter (ProgressReport's districts)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from .models import ProgressReport
+
+        scope = scope_for(request.user)
+        rows = (
+            list(scope.filter(ProgressReport.objects.all())[:100]) if (scope.everything or scope.district_ids) else []
+        )
+        return render(
+            request,
+            "supervision/reports.html",
+            {"title": _("Progress reports"), "reports": rows, "may_issue": scope.everything},
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib import messages
+        from django.http import HttpResponseRedirect
+
+        from kehou.core.errors import KehouError
+
+        from .services import reports
+
+        try:
+            report = reports.report_issue(actor=request.user, now=clock.now())
+        except KehouError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Issued: %(number)s.") % {"number": report.number})
+        return HttpResponseRedirect(request.path)

@@ -37,6 +37,7 @@ JOBS = {
     "payroll.follow_payouts": "kehou.payroll.tasks.follow_payouts",
     "teaching.sweep_conversions": "kehou.teaching.tasks.sweep_conversions",
     "supervision.rollup": "kehou.supervision.tasks.rollup",
+    "supervision.weekly_report": "kehou.supervision.tasks.weekly_report",
 }
 # A moment that starts a slot of every job's interval (5, 30 and 300 seconds).
 AT = datetime.fromtimestamp(1_800_000_000 - 1_800_000_000 % 300).astimezone()
@@ -76,7 +77,7 @@ def test_each_due_job_is_enqueued_once_per_slot(db_tasks: None) -> None:
     # The simulator's 5 s slot comes round first, then the 30 s jobs'
     assert SCHEDULE.enqueue_due(now=AT + timedelta(seconds=5)) == ["payments.deliver_simulator_notifications"]
     assert len(SCHEDULE.enqueue_due(now=AT + timedelta(seconds=30))) == 8
-    assert DBTaskResult.objects.count() == 25
+    assert DBTaskResult.objects.count() == 26
 
 
 @pytest.mark.django_db
@@ -108,7 +109,9 @@ def test_the_schedule_command_enqueues_what_is_due(db_tasks: None) -> None:
 
 
 @pytest.mark.django_db
-def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
+def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before(settings: Any, tmp_path: Any) -> None:
+    storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}}
+    settings.STORAGES = {**settings.STORAGES, "default": storage}  # the weekly report's files
     out = io.StringIO()
     call_command("tick", stdout=out)
     assert json.loads(out.getvalue()) == {
@@ -141,6 +144,7 @@ def test_tick_runs_the_jobs_inline_and_prints_the_same_line_as_before() -> None:
         "conversions_requeued": 0,
         "school_days_rolled_up": 0,
         "school_terms_rolled_up": 0,
+        "progress_reports_issued": 1,
     }
     assert not DBTaskResult.objects.exists()  # nothing went through a queue
 

@@ -46,6 +46,7 @@ from kehou.orgs.models import Organisation
 from kehou.payments.tests.factories import walker_rows as payments_walker_rows
 from kehou.payroll.tests.factories import walker_rows as payroll_walker_rows
 from kehou.people.models import Role
+from kehou.supervision.tests.factories import walker_rows as supervision_walker_rows
 from kehou.teaching.tests.factories import walker_rows as teaching_walker_rows
 from kehou.testing import factories as f
 
@@ -335,6 +336,7 @@ def world(city: City, settings: Any, tmp_path: Any) -> World:
     payments_walker_rows(city)  # orders, attempts, refunds, notifications, ledger (kehou/payments/tests/factories.py)
     payroll_walker_rows(city)  # pay lines, payouts, batches (kehou/payroll/tests/factories.py)
     teaching_walker_rows(city)  # teaching groups and shared lessons (kehou/teaching/tests/factories.py)
+    supervision_walker_rows(city)  # a progress report naming district B (kehou/supervision/tests/factories.py)
     # Audit entries in every corner.
     with transaction.atomic():
         for obj in (city.a1, city.a2, city.b1, city.district_a, city.district_b):

@@ -116,6 +116,9 @@ class TestTheLoadedClasses:
         from kehou.demo.stages.teaching import build_teaching
 
         build_teaching(now=clock.now())  # the course outlines, as load_demo adds them
+        from kehou.demo.stages.supervision import build_supervision
+
+        build_supervision(now=clock.now())  # and the dashboards' rollups and reports
         before = _row_counts()
         assert not enrolment.build_enrolment(now=NOW).loaded
         out = StringIO()

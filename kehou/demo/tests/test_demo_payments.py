@@ -147,6 +147,9 @@ class TestTheLoadedPayments:
         from kehou.demo.stages.teaching import build_teaching
 
         build_teaching(now=clock.now())  # and the course outlines
+        from kehou.demo.stages.supervision import build_supervision
+
+        build_supervision(now=clock.now())  # and the dashboards' rollups and reports
         before = _row_counts()
         assert not payments.build_payments(now=NOW).loaded
         out = StringIO()

@@ -33,19 +33,9 @@ from kehou.enrolment.models import ClassSession, CourseClass, Enrolment
 from kehou.orgs.models import School, Term
 from kehou.people.models import Pupil, TeacherProfile
 
+from ..common import FIELDS, MARK, current_term
 from ..models import ClassDay, RollupMark, SchoolDay, SchoolTerm
 
-FIELDS = (
-    "sessions_planned",
-    "sessions_delivered",
-    "pupil_sessions_expected",
-    "pupil_sessions_attended",
-    "roll_calls_taken",
-    "roll_calls_on_time",
-    "check_ins",
-    "check_ins_on_time",
-)
-MARK = "attendance"
 BATCH_DAYS = 400  # (school, day) pairs rolled up per run of the task at most
 
 
@@ -176,12 +166,6 @@ def rollup_changed(*, now: datetime) -> dict[str, int]:
         written = rollup_days(changed, now=now)
         RollupMark.objects.filter(pk=mark.pk).update(upto=upto, ran_at=now)
     return {"school_days_rolled_up": written}
-
-
-def current_term(today: date) -> Term | None:
-    return Term.objects.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on").first() or (
-        Term.objects.order_by("-starts_on").first()
-    )
 
 
 def rollup_terms(*, now: datetime, term: Term | None = None) -> int:

@@ -168,3 +168,51 @@ def _scope(city: City, role: str) -> Any:
     from kehou.core.scope import scope_for
 
     return scope_for(city.users[role])
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Any) -> Any:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+    return tmp_path
+
+
+def test_the_city_issues_a_progress_report_that_each_district_sees(city: City, marked: Any, media: Any) -> None:
+    from kehou.supervision.models import ProgressReport
+
+    _cls, session, at = marked
+    rollup_days([(city.a1.pk, session.date)], now=at)
+    # only the city issues one; a district's attempt changes nothing
+    r = api_as(city.users["district_admin"]).post("/api/v1/progress-reports/")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_city_admin"
+    assert not ProgressReport.objects.exists()
+    r = api_as(city.users["city_admin"]).post("/api/v1/progress-reports/")
+    assert r.status_code == 201, r.content
+    report = r.json()
+    assert report["number"].endswith("-001") and city.district_a.code in report["districts"]
+    pdf = api_as(city.users["district_admin"]).get(report["pdf_url"])
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    assert pdf["Content-Disposition"].startswith("attachment") and "sandbox" in pdf["Content-Security-Policy"]
+    xlsx = api_as(city.users["district_admin"]).get(report["xlsx_url"])
+    assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content)[:2] == b"PK"
+    summary = ProgressReport.objects.get().summary
+    assert summary["ahead"] or summary["districts"]
+    # each district sees the reports about itself; a school and a parent see none
+    assert [
+        x["number"] for x in api_as(city.users["district_admin"]).get("/api/v1/progress-reports/").json()["results"]
+    ]
+    for user in ("school_admin", "parent", "teacher", "operator_staff"):
+        assert api_as(city.users[user]).get("/api/v1/progress-reports/").json()["results"] == []
+        assert api_as(city.users[user]).get(report["pdf_url"]).status_code == 404
+    # the schedule's weekly report: none again within the week, the next one after it
+    from datetime import timedelta
+
+    from kehou.supervision.services.reports import reports_due
+
+    issued = ProgressReport.objects.get().issued_at
+    assert reports_due(now=issued + timedelta(days=3)) == 0
+    assert reports_due(now=issued + timedelta(days=8)) == 1
+    assert ProgressReport.objects.order_by("issued_at").last().number.endswith("-002")
+    assert "data-report" in page_as(city.users["district_admin"]).get("/supervision/reports/").content.decode()

@@ -72,6 +72,7 @@ SUMMARY = {
     loader.SUPERVISION: (
         ("school_days", "school-days rolled up for the dashboards"),
         ("school_terms", "schools' participation in the term"),
+        ("reports", "progress reports issued (通报)"),
     ),
     loader.PAYMENTS: (
         ("orders", "orders"),
