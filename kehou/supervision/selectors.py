@@ -121,10 +121,11 @@ def dashboard(
                 "name": d.name,
                 "figures": figures(by_day.get(d.pk, {}), by_term.get(d.pk, {})),
             }
-            for d in Region.objects.filter(kind=Region.Kind.DISTRICT).order_by("code")
+            for d in Region.objects.exclude(kind=Region.Kind.CITY).order_by("code")
         ]
     elif level == "district":
-        district = Region.objects.filter(kind=Region.Kind.DISTRICT, code=code).first()
+        # a district, a county or a development zone: each has a bureau of its own
+        district = Region.objects.exclude(kind=Region.Kind.CITY).filter(code=code).first()
         if district is None or not (scope.everything or district.pk in scope.district_ids):
             return None
         node = {"level": "district", "code": district.code, "name": district.name}

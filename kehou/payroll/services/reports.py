@@ -418,9 +418,9 @@ def report_pdf(report: AuditReport) -> bytes:
         title=f"{f['operator']['name']} {f['term']['name']} 审计报告",
     )
     story: list[Any] = [
-        Paragraph("南昌市教育局 · 中小学课后服务平台（课后服务资金监管）", header),
+        Paragraph("南昌市教育局　中小学课后服务平台（课后服务资金监管）", header),
         Spacer(1, 3 * mm),
-        Paragraph(f"课后服务经费审计报告 · {f['term']['name']}", title),
+        Paragraph(f"课后服务经费审计报告（{f['term']['name']}）", title),
         Paragraph(
             f"运营方：{f['operator']['name']}　报送：{f['district']['name']}教育局　数据截至：{f['through']}　"
             f"状态：{report.get_status_display()}　报送时间：{timezone.localtime(report.filed_at):%Y-%m-%d %H:%M}",

@@ -103,7 +103,7 @@ def _pdf(number: str, title: str, data: dict[str, Any], issued_at: datetime) -> 
     term = data.get("term") or {}
     f = data["city"]["figures"]
     story: list[Any] = [
-        Paragraph("南昌市教育局 · 中小学课后服务平台", body),
+        Paragraph("南昌市教育局　中小学课后服务平台", body),
         Spacer(1, 3 * mm),
         Paragraph(title, h1),
         Paragraph(

@@ -88,6 +88,13 @@ def test_the_dashboard_at_each_level_and_only_for_who_may_see_it(city: City, mar
     assert [x["name"] for x in r.json()["rows"]] == [cls.name] and r.json()["rows_level"] == "class"
     assert [c["level"] for c in r.json()["breadcrumb"]] == ["school"]
 
+    # a county and a development zone are districts too (each has its bureau)
+    from kehou.orgs.models import Region
+
+    county = Region.objects.create(code="360121", name="南昌县", kind="county", parent=city.district_a.parent)
+    r = api_as(city.users["city_admin"]).get(URL, {"level": "city"})
+    assert county.code in [x["code"] for x in r.json()["rows"]]
+    assert api_as(city.users["city_admin"]).get(URL, {"level": "district", "code": county.code}).status_code == 200
     # outside the scope: the same 404 as a missing level
     missing = api_as(city.users["city_admin"]).get(URL, {"level": "district", "code": "999999"}).json()
     for user, params in (
