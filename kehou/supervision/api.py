@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -89,6 +91,9 @@ class DashboardOut(serializers.Serializer[Any]):
     breadcrumb = NodeOut(many=True)
     term = TermOut(allow_null=True)
     sort = serializers.CharField()
+    stage = serializers.CharField(help_text="the school type kept, or empty for all")
+    week = serializers.DateField(allow_null=True, help_text="the week's first day counted, when one week is asked")
+    weeks = serializers.ListField(child=serializers.DateField(), help_text="the term's Mondays so far")
     figures = FiguresOut()
     rows_level = serializers.CharField(help_text="district, school or class")
     rows = RowOut(many=True)
@@ -96,6 +101,15 @@ class DashboardOut(serializers.Serializer[Any]):
     fresh_at = serializers.DateTimeField(allow_null=True, help_text="the rollups hold every change up to here")
     computed_at = serializers.DateTimeField(allow_null=True)
     method = serializers.CharField(help_text="how the figures are computed")
+
+
+def _week(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValidationError({"week": [ErrorDetail(_("Give a day as YYYY-MM-DD."), code="invalid")]}) from None
 
 
 class DashboardView(APIView):
@@ -112,6 +126,8 @@ class DashboardView(APIView):
             OpenApiParameter("code", str, description="district: its region code; school: its school code"),
             OpenApiParameter("term", int, description="a term's id (default: the current term)"),
             OpenApiParameter("sort", str, enum=list(selectors.SORTS), description="what the rows are ranked by"),
+            OpenApiParameter("stage", str, enum=["primary", "junior", "nine_year"], description="one school type"),
+            OpenApiParameter("week", OpenApiTypes.DATE, description="one week of the term (any day of it)"),
         ],
         responses={200: DashboardOut, 400: ERRORS, 404: NOT_FOUND},
     )
@@ -137,6 +153,8 @@ class DashboardView(APIView):
             today=today,
             term=term,
             sort=params.get("sort", "attendance"),
+            stage=params.get("stage", ""),
+            week=_week(params.get("week", "")),
         )
         if data is None:
             raise NotFound(_("Not found."))

@@ -20,6 +20,7 @@ from kehou.people.models import Pupil, RoleAssignment
 
 # (key, label, the rows of the step, their school's path, their date field)
 STEPS: tuple[tuple[str, Any, Any, str, str], ...] = (
+    ("joined", _("Joined the platform"), lambda: School.objects.filter(joined_at__isnull=False), "pk", "joined_at"),
     (
         "accounts",
         _("Accounts opened"),

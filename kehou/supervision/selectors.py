@@ -4,7 +4,7 @@ only (a few grouped queries whatever the number of attendance rows). A level out
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, Sum
@@ -91,17 +91,32 @@ def _rank(rows: list[dict[str, Any]], sort: str) -> None:
 
 
 def dashboard(
-    scope: Scope, *, level: str, code: str = "", today: date, term: Term | None = None, sort: str = "attendance"
+    scope: Scope,
+    *,
+    level: str,
+    code: str = "",
+    today: date,
+    term: Term | None = None,
+    sort: str = "attendance",
+    stage: str = "",
+    week: date | None = None,
 ) -> dict[str, Any] | None:
-    """One level's figures and its rows (the level below), or None when missing or outside the scope."""
+    """One level's figures and its rows (the level below), or None when missing or outside the scope. ``stage``
+    keeps one school type (primary, junior, nine-year); ``week`` (any day of it) one week of the term."""
     if level not in LEVELS:
         return None
     sort = sort if sort in SORTS else "attendance"
+    stage = stage if stage in School.Stage.values else ""
     term = term or current_term(today)
     first = term.starts_on if term else today
     last = min(today, term.ends_on) if term else today
+    if week is not None:
+        monday = week - timedelta(days=week.weekday())
+        first, last = max(first, monday), min(last, monday + timedelta(days=6))
     days = SchoolDay.objects.filter(date__gte=first, date__lte=last)
     terms = SchoolTerm.objects.filter(term=term) if term else SchoolTerm.objects.none()
+    if stage:
+        days, terms = days.filter(school__stage=stage), terms.filter(school__stage=stage)
     crumbs: list[dict[str, str]] = []
     city = Region.objects.filter(kind=Region.Kind.CITY).first()
     if city is not None and scope.everything:
@@ -141,7 +156,7 @@ def dashboard(
                 "name": s.name,
                 "figures": figures(by_day.get(s.pk, {}), by_term.get(s.pk, {})),
             }
-            for s in School.objects.filter(district=district).order_by("code")
+            for s in School.objects.filter(district=district, **({"stage": stage} if stage else {})).order_by("code")
         ]
     else:
         school = School.objects.filter(code=code).select_related("district").first()
@@ -180,6 +195,9 @@ def dashboard(
         "breadcrumb": crumbs,
         "term": {"id": term.pk, "name": term.name, "first_day": first, "last_day": last} if term else None,
         "sort": sort,
+        "stage": stage,
+        "week": first if week is not None else None,
+        "weeks": _weeks(term, today),
         "figures": figures(day_total, term_total),
         "rows": rows,
         "rows_level": {"city": "district", "district": "school", "school": "class"}[level],
@@ -207,6 +225,9 @@ def nothing(today: date) -> dict[str, Any]:
         if term
         else None,
         "sort": "attendance",
+        "stage": "",
+        "week": None,
+        "weeks": [],
         "figures": figures({}),
         "rows": [],
         "rows_level": "",
@@ -215,6 +236,18 @@ def nothing(today: date) -> dict[str, Any]:
         "computed_at": None,
         "method": "",
     }
+
+
+def _weeks(term: Term | None, today: date) -> list[date]:
+    """The Mondays of the term so far (for the week filter)."""
+    if term is None:
+        return []
+    monday = term.starts_on - timedelta(days=term.starts_on.weekday())
+    out = []
+    while monday <= min(today, term.ends_on):
+        out.append(monday)
+        monday += timedelta(days=7)
+    return out
 
 
 def weekly(days: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from django.views import View
 
 from kehou.core import clock
 from kehou.core.scope import scope_for
+from kehou.orgs.models import School
 
 from . import charts, selectors
 
@@ -29,8 +30,20 @@ class DashboardPage(LoginRequiredMixin, View):
             if start is None:  # a teacher, a parent, an operator: nothing to supervise here
                 return render(request, "supervision/nothing.html", {"title": _("Supervision")})
             level, code = start
+        from datetime import date
+
+        try:
+            week = date.fromisoformat(request.GET.get("week", "")[:10]) if request.GET.get("week") else None
+        except ValueError:
+            week = None
         data = selectors.dashboard(
-            scope, level=level, code=code, today=timezone.localdate(clock.now()), sort=request.GET.get("sort", "")
+            scope,
+            level=level,
+            code=code,
+            today=timezone.localdate(clock.now()),
+            sort=request.GET.get("sort", ""),
+            stage=request.GET.get("stage", ""),
+            week=week,
         )
         if data is None:
             raise Http404
@@ -53,7 +66,14 @@ class DashboardPage(LoginRequiredMixin, View):
         return render(
             request,
             "supervision/dashboard.html",
-            {"title": _("Supervision"), "d": data, "sorts": selectors.SORTS, "wide": True, "chart": chart},
+            {
+                "title": _("Supervision"),
+                "d": data,
+                "sorts": selectors.SORTS,
+                "stages": School.Stage.choices,
+                "wide": True,
+                "chart": chart,
+            },
         )
 
 

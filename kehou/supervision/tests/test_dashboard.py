@@ -223,3 +223,22 @@ def test_the_city_issues_a_progress_report_that_each_district_sees(city: City, m
     assert reports_due(now=issued + timedelta(days=8)) == 1
     assert ProgressReport.objects.order_by("issued_at").last().number.endswith("-002")
     assert "data-report" in page_as(city.users["district_admin"]).get("/supervision/reports/").content.decode()
+
+
+def test_the_school_type_and_week_filters(city: City, marked: Any) -> None:
+    from datetime import timedelta
+
+    _cls, session, at = marked
+    rollup_days([(city.a1.pk, session.date)], now=at)
+    client = api_as(city.users["city_admin"])
+    same = client.get(URL, {"level": "city", "stage": city.a1.stage}).json()
+    assert same["stage"] == city.a1.stage and same["figures"]["pupil_sessions_attended"] == 3
+    other = next(v for v in ("primary", "junior", "nine_year") if v != city.a1.stage)
+    assert client.get(URL, {"level": "city", "stage": other}).json()["figures"]["pupil_sessions_attended"] == 0
+    week = client.get(URL, {"level": "city", "week": session.date.isoformat()}).json()
+    assert week["figures"]["pupil_sessions_attended"] == 3 and week["week"] <= session.date.isoformat()
+    later = (session.date + timedelta(days=14)).isoformat()
+    assert client.get(URL, {"level": "city", "week": later}).json()["figures"]["pupil_sessions_attended"] == 0
+    r = client.get(URL, {"level": "city", "week": "soon"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+    assert "data-sort" in page_as(city.users["city_admin"]).get("/supervision/", {"stage": other}).content.decode()
