@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kehou.core import clock
+from kehou.core import clock, uploads
 from kehou.core.api import ERRORS, NOT_FOUND, FileNegotiation, ScopedListAPIView, ScopedObjectView, parse_id
 from kehou.core.errors import NotFound
 from kehou.core.excel import XLSX_MIME
@@ -226,9 +226,7 @@ class ReportFileView(ScopedObjectView):
         response = FileResponse(
             handle, as_attachment=True, filename=f"通报{report.number}.{self.kind}", content_type=content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return uploads.sandboxed(response)
 
 
 class ReportXlsxView(ReportFileView):

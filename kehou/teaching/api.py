@@ -682,13 +682,6 @@ class CoursewareDetailView(ScopedObjectView):
         return Response(CoursewareOut(self.get_object()).data)
 
 
-def _file_headers(response: FileResponse, *, cache: str) -> FileResponse:
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = cache
-    return response
-
-
 class CoursewarePageView(ScopedObjectView):
     """A page of converted courseware, as the PNG the worker drew (never the uploaded file itself)."""
 
@@ -715,7 +708,7 @@ class CoursewarePageView(ScopedObjectView):
                 handle = default_storage.open(item.rendition.page_name(n), "rb")
             except OSError as exc:
                 raise NotFound(_("Not found.")) from exc
-            response = _file_headers(FileResponse(handle, content_type="image/png"), cache="private, no-cache")
+            response = uploads.sandboxed(FileResponse(handle, content_type="image/png"))
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
         response.kehou_shared_cache = True
@@ -747,7 +740,7 @@ class CoursewareFileView(ScopedObjectView):
         response = FileResponse(
             handle, as_attachment=not media, filename=item.original_name, content_type=item.content_type
         )
-        return _file_headers(response, cache="private, max-age=3600")
+        return uploads.sandboxed(response)  # (no-store, as every signed-in answer: the middleware's)
 
 
 class PresentationOut(serializers.Serializer[Any]):

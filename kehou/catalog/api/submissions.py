@@ -260,10 +260,8 @@ def proof_file_response(proof: Any) -> FileResponse:
     except (FileNotFoundError, OSError) as exc:
         raise NotFound(_("Not found.")) from exc
     response = FileResponse(handle, as_attachment=True, filename=proof.original_name, content_type=proof.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return uploads.sandboxed(response)
 
 
 class ProofDownloadView(ScopeGuard, generics.GenericAPIView):  # type: ignore[type-arg]

@@ -26,13 +26,14 @@ from kehou.catalog.services.proofs import sanitise_name
 from kehou.core import audit, jobs, uploads
 from kehou.core.audit_actions import AuditAction
 from kehou.core.error_codes import ErrorCode
-from kehou.core.errors import Conflict, Forbidden, KehouError
+from kehou.core.errors import Conflict, KehouError
 from kehou.core.scope import scope_for
 from kehou.notify import events
 from kehou.orgs.models import School
 
 from .. import convert, files
 from ..models import Courseware, LessonPlan, Presentation, Rendition, TeachingGroup
+from .common import require_teacher
 
 log = logging.getLogger("kehou.teaching")
 
@@ -49,10 +50,7 @@ def _invalid(message: str, **fields: Any) -> KehouError:
 
 
 def _teacher(actor: Any) -> Any:
-    profile = getattr(actor, "teacher_profile", None) if getattr(actor, "is_authenticated", False) else None
-    if profile is None:
-        raise Forbidden(_("Only a teacher uploads and presents courseware."), code=ErrorCode.NOT_TEACHER)
-    return profile
+    return require_teacher(actor, _("Only a teacher uploads and presents courseware."))
 
 
 def _read(uploaded_file: Any, limit: int) -> tuple[Any, bytes]:

@@ -20,6 +20,7 @@ from kehou.core.scope import scope_for
 from kehou.orgs.models import School
 
 from ..models import Courseware, LessonPlan, TeachingGroup
+from .common import require_teacher
 
 MAX_STEPS = 30
 MAX_COURSEWARE = 20
@@ -30,10 +31,7 @@ def _invalid(message: str, **fields: Any) -> KehouError:
 
 
 def _teacher(actor: Any) -> Any:
-    profile = getattr(actor, "teacher_profile", None) if getattr(actor, "is_authenticated", False) else None
-    if profile is None:
-        raise Forbidden(_("Only a teacher prepares lessons."), code=ErrorCode.NOT_TEACHER)
-    return profile
+    return require_teacher(actor, _("Only a teacher prepares lessons."))
 
 
 def check_steps(raw: Any) -> list[dict[str, Any]]:

@@ -215,10 +215,11 @@ def test_a_lesson_cannot_be_revised_through_the_catalog(city: City) -> None:
     )
     sub = r.json()["submission"]["id"]
     r = api_as(author).post(f"/api/v1/submissions/{sub}/revise", {"note": "x"}, format="json")
-    assert r.status_code in (400, 404) and LessonPlan.objects.get(pk=plan_id).submission.version_count == 1
+    assert r.status_code == 400 and r.json()["error"]["code"] == "wrong_kind"
+    assert LessonPlan.objects.get(pk=plan_id).submission.version_count == 1
     # the submission page's revise link leads back to the lesson
     r = page_as(author).get(f"/submissions/{sub}/revise/")
-    assert r.status_code in (302, 404)
+    assert r.status_code == 302 and r["Location"] == f"/teach/lessons/{plan_id}/"
 
 
 def test_submitting_again_before_review_adds_a_version_with_the_lesson_as_it_is_now(city: City) -> None:
